@@ -1,0 +1,159 @@
+package binfmt
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hostkit-dev/hostkit/internal/atomicfile"
+)
+
+// SystemdDirs are the directories systemd-binfmt reads *.conf files from,
+// in priority order: a file in an earlier directory overrides (or, as a
+// symlink to /dev/null or an empty file, masks) one of the same name in a
+// later directory.
+var SystemdDirs = []string{"/etc/binfmt.d", "/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr/lib/binfmt.d"}
+
+// ConfRule is one registration from a binfmt.d file.
+type ConfRule struct {
+	// File is the file it came from and Line its 1-based line number.
+	File string
+	Line int
+	// Registration is the parsed rule.
+	Registration Registration
+}
+
+// ParseBinfmtD parses a binfmt.d file the way systemd-binfmt reads it:
+// every line is stripped of surrounding white space, empty lines and lines
+// starting with '#' or ';' are skipped, every other line is a register
+// string. It returns the good rules and, for every bad line, a *SyntaxError
+// naming the file and line (joined into one error): systemd-binfmt also
+// goes on with the other lines.
+func ParseBinfmtD(r io.Reader, file string) ([]ConfRule, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	var rules []ConfRule
+	var errs []error
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		reg, err := Parse(line)
+		if err != nil {
+			errs = append(errs, &SyntaxError{File: file, Line: n, Msg: "bad register string", Err: err})
+			continue
+		}
+		rules = append(rules, ConfRule{File: file, Line: n, Registration: reg})
+	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, &SyntaxError{File: file, Msg: "reading", Err: err})
+	}
+	return rules, errors.Join(errs...)
+}
+
+// BinfmtDFiles returns the binfmt.d files systemd-binfmt would apply, in
+// its order (lexical by file name), after same-name overrides and masks.
+// root is prepended to every directory ("" or "/" for the running system),
+// like systemd's --root. Missing directories are not an error.
+func BinfmtDFiles(root string, dirs []string) ([]string, error) {
+	if dirs == nil {
+		dirs = SystemdDirs
+	}
+	chosen := map[string]string{}
+	for _, d := range dirs {
+		dir := filepath.Join(root, d)
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			n := e.Name()
+			if !strings.HasSuffix(n, ".conf") || e.IsDir() {
+				continue
+			}
+			if _, seen := chosen[n]; !seen {
+				chosen[n] = filepath.Join(dir, n)
+			}
+		}
+	}
+	names := make([]string, 0, len(chosen))
+	for n := range chosen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		p := chosen[n]
+		if t, err := os.Readlink(p); err == nil && t == "/dev/null" {
+			continue // masked
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// LoadBinfmtD reads every binfmt.d file systemd-binfmt would apply (see
+// BinfmtDFiles) and returns their rules in the order it applies them, with
+// the errors of bad lines and unreadable files joined.
+func LoadBinfmtD(root string, dirs []string) ([]ConfRule, error) {
+	files, err := BinfmtDFiles(root, dirs)
+	if err != nil {
+		return nil, err
+	}
+	var rules []ConfRule
+	var errs []error
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rs, err := ParseBinfmtD(bytes.NewReader(data), f)
+		rules = append(rules, rs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return rules, errors.Join(errs...)
+}
+
+// FormatBinfmtD returns a binfmt.d file holding the registrations, one per
+// line, after an optional comment (each of its lines prefixed with "# ").
+func FormatBinfmtD(regs []Registration, comment string) ([]byte, error) {
+	var b bytes.Buffer
+	if comment != "" {
+		for _, l := range strings.Split(strings.TrimRight(comment, "\n"), "\n") {
+			b.WriteString(strings.TrimRight("# "+l, " ") + "\n")
+		}
+	}
+	for _, r := range regs {
+		s, err := r.Encode()
+		if err != nil {
+			return nil, err
+		}
+		if strings.ContainsAny(s, "\n\r") || strings.TrimSpace(s) != s || s[0] == '#' || s[0] == ';' {
+			return nil, &FieldError{Field: "name", Offset: -1, Value: r.Name, Reason: "a binfmt.d line cannot carry this register string: it would need a newline, surrounding white space or a comment character as the delimiter", Err: ErrInvalid}
+		}
+		b.WriteString(s + "\n")
+	}
+	return b.Bytes(), nil
+}
+
+// WriteBinfmtD atomically writes a binfmt.d file (mode 0644).
+func WriteBinfmtD(path string, regs []Registration, comment string) error {
+	data, err := FormatBinfmtD(regs, comment)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
+}

@@ -1,0 +1,103 @@
+// Package elfpatch changes the program interpreter, the library search path
+// (DT_RUNPATH or DT_RPATH), the DT_NEEDED list and the DT_SONAME of ELF
+// executables and shared objects, so that they keep running: patchelf,
+// in Go.
+//
+// It is a subpackage of elfwrap (which inspects ELF files and resolves their
+// libraries) so that a build tool can import the patcher alone; it parses
+// and rewrites the raw ELF structures itself and does not depend on elfwrap.
+// The autopatch part (AutoPatch) does its own small library lookup for the
+// same reason.
+//
+// # Use
+//
+//	f, err := elfpatch.Open("bin/tool")
+//	...
+//	f.SetInterpreter("/opt/glibc/lib/ld-linux-x86-64.so.2")
+//	f.SetRunpath("$ORIGIN/../lib", elf.DT_RUNPATH)
+//	f.AddNeeded("libextra.so.1")
+//	err = f.WriteFile("bin/tool") // atomic: temp file + rename, same mode
+//
+// PatchFile wraps the three steps, and the example program examples/elfdeps
+// (`elfdeps patch`) takes patchelf's flag names so it can stand in for
+// patchelf in a build script.
+//
+// Every operation is checked before anything is written: a static program
+// has no dynamic section to edit (ErrStatic), a static-pie has one but no
+// interpreter that would ever load a NEEDED library or read a RUNPATH
+// (ErrStaticPIE), a file without PT_INTERP cannot get one
+// (ErrNoInterpreter). A malformed file gives a *FormatError naming the
+// structure and byte offset. The output is parsed again before it is
+// written and compared with what was asked; on any error no output file is
+// created and an existing one is left as it was.
+//
+// Compatibility notes: AddNeeded does not add a name that is already needed
+// (patchelf 0.14 adds a duplicate), so repeating an operation never changes
+// the file; ReplaceNeeded also renames the library in the GNU version-needs
+// records (.gnu.version_r), without which ld.so would not match the symbol
+// versions to the replacement. Setting a search path leaves exactly one
+// DT_RUNPATH or DT_RPATH entry. New entries go in front of the dynamic
+// section, as patchelf puts them.
+//
+// # Layout of a patched file
+//
+// When the new values fit, they are written in place and the file keeps its
+// size and layout: a shorter or equal interpreter overwrites the old one
+// (padded with NUL bytes, the segment size unchanged so later patches can
+// use the room); a search path or SONAME string that nothing else
+// references (symbol names and version records are checked, and a string
+// may be the tail of another) is overwritten in place; a string that already
+// exists in the string table is reused; spare DT_NULL slots at the end of
+// the dynamic section take new entries.
+//
+// Otherwise what must grow moves to one new load segment appended at the
+// end of the file (after the section header table, which stays where it
+// is):
+//
+//	[ELF header][program headers, one more][... unchanged ...][section headers]
+//	[new PT_LOAD, RW: (program headers) interpreter, notes, version tables, .dynstr, .dynamic]
+//
+// The rules, and why:
+//
+//   - The interpreter and the dynamic section move only when they must grow;
+//     PT_INTERP, PT_DYNAMIC and the .interp and .dynamic section headers
+//     follow them and the old copies become unused bytes.
+//   - The dynamic string table keeps its old contents first, so every
+//     existing offset (symbol names, version records) stays valid, and new
+//     strings are appended. It grows in place when the bytes after it are
+//     free or hold only the GNU version tables (.gnu.version,
+//     .gnu.version_r, .gnu.version_d, located by DT_VERSYM, DT_VERNEED and
+//     DT_VERDEF alone): those few KiB move to the new segment instead of the
+//     whole table, which for a large library is hundreds of KiB. Otherwise
+//     the whole table moves. DT_STRTAB, DT_STRSZ and the .dynstr section
+//     header follow it.
+//   - The program header table needs one more entry for the new PT_LOAD. It
+//     grows in place when only the interpreter string and note segments
+//     (PT_NOTE, PT_GNU_PROPERTY) follow it: those move into the new segment
+//     (patchelf makes room the same way). Keeping the table at its offset in
+//     the first segment matters: kernels before 5.18 compute AT_PHDR from
+//     e_phoff and the first segment. When something else is in the way, the
+//     table moves to the start of the new segment and PT_PHDR follows it;
+//     the segment then starts on a fresh file page (ld.so searches the
+//     page-rounded file range of each PT_LOAD for a table without PT_PHDR
+//     and would otherwise find it inside the previous segment's last page),
+//     and, for programs, when a page of padding allows, where address minus
+//     offset equals the first segment's, which keeps older kernels right too.
+//   - The segment is writable (ld.so writes DT_DEBUG and, on most
+//     architectures, relocates dynamic entries in place) and not executable.
+//     Its address is above every existing segment, rounded up to the
+//     alignment, and congruent to its file offset modulo the alignment, which
+//     is the largest of the existing PT_LOAD alignments and the largest page
+//     size the kernel may use for the machine (PageSize: 64 KiB for aarch64,
+//     ppc, ppc64, mips, loongarch, alpha, ia64, tilegx; 8 KiB for sparc; 4
+//     KiB otherwise). Only the address needs rounding: unless the program
+//     headers move, the file offset is rounded to 64 bytes, so the file grows
+//     by little more than what moved. PT_LOAD entries stay sorted by address.
+//   - A file patched again reuses that segment (the last PT_LOAD, highest in
+//     memory, at the end of the file, holding nothing but the tables above):
+//     it is rebuilt in place, so repeated patching never adds segments and
+//     the file grows only by what is really new.
+//
+// Moving the dynamic section of a MIPS file is refused
+// (DT_MIPS_RLD_MAP_REL is relative to its address).
+package elfpatch

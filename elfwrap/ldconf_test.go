@@ -1,0 +1,152 @@
+package elfwrap
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+)
+
+func writeFiles(t testing.TB, root string, files map[string]string) {
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestParseLDConf(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"etc/ld.so.conf":              "# comment\ninclude /etc/ld.so.conf.d/*.conf\n/opt/first/  # trailing\n",
+		"etc/ld.so.conf.d/b.conf":     "/usr/lib/b\nhwcap 0 nosegneg\n",
+		"etc/ld.so.conf.d/a.conf":     "/usr/lib/a=libc6\ninclude sub/*.conf\n",
+		"etc/ld.so.conf.d/sub/c.conf": "/usr/lib/c\n/usr/lib/a\n",
+		"etc/ld.so.conf.d/skip.txt":   "/not/this\n",
+	})
+	got, err := ParseLDConf(root, "/etc/ld.so.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/usr/lib/a", "/usr/lib/c", "/usr/lib/b", "/opt/first"}; !cmp.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// The host's file parses and names the multiarch directory.
+	if host, err := ParseLDConf("", "/etc/ld.so.conf"); err == nil && !contains(host, "/usr/lib/x86_64-linux-gnu") {
+		t.Errorf("host ld.so.conf: %v", host)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestParseLDConfLoop(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"etc/ld.so.conf": "include /etc/a.conf\n",
+		"etc/a.conf":     "/lib/a\ninclude /etc/b.conf\n",
+		"etc/b.conf":     "include /etc/a.conf\n",
+	})
+	_, err := ParseLDConf(root, "/etc/ld.so.conf")
+	if !errors.Is(err, ErrLoop) {
+		t.Fatalf("got %v, want ErrLoop", err)
+	}
+	if !strings.Contains(err.Error(), "/etc/a.conf") {
+		t.Errorf("error does not name the file: %v", err)
+	}
+}
+
+// TestRootWithConfOnly resolves in a root that has ld.so.conf but no cache:
+// the conf directories stand in for the cache.
+func TestRootWithConfOnly(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"etc/ld.so.conf": "/opt/libs\n"})
+	os.MkdirAll(filepath.Join(root, "opt/libs"), 0o755)
+	os.MkdirAll(filepath.Join(root, "bin"), 0o755)
+	b := readFixture(t, "tiny.so")
+	os.WriteFile(filepath.Join(root, "opt/libs/libtiny.so.1"), b, 0o644)
+	os.WriteFile(filepath.Join(root, "bin/tinyexe"), readFixture(t, "tinyexe"), 0o755)
+	res, err := (&Resolver{Root: root}).Resolve(context.Background(), "/bin/tinyexe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Order) == 0 || res.Order[0].Path != "/opt/libs/libtiny.so.1" || res.Order[0].Source != SourceCache {
+		t.Errorf("order %+v", res.Order)
+	}
+	// The interpreter and libc are not in this root: reported, with chains.
+	names := map[string]bool{}
+	for _, m := range res.MissingList() {
+		names[m.Name] = true
+	}
+	if !names["libc.so.6"] || !names["/lib64/ld-linux-x86-64.so.2"] {
+		t.Errorf("missing %+v", res.MissingList())
+	}
+}
+
+// TestParseLDConfProperty: any directory list written one per line, with
+// comments and blank lines mixed in, parses back in order without
+// duplicates.
+func TestParseLDConfProperty(t *testing.T) {
+	root := t.TempDir()
+	rapid.Check(t, func(rt *rapid.T) {
+		dirs := rapid.SliceOfN(rapid.StringMatching(`/[a-z0-9_.-]{1,8}(/[a-z0-9_.-]{1,8}){0,3}`), 0, 10).Draw(rt, "dirs")
+		var b strings.Builder
+		for _, d := range dirs {
+			if rapid.Bool().Draw(rt, "comment") {
+				b.WriteString("# a comment\n\n")
+			}
+			b.WriteString("  " + d + "/ # why\n")
+		}
+		os.WriteFile(filepath.Join(root, "c.conf"), []byte(b.String()), 0o644)
+		got, err := ParseLDConf(root, "/c.conf")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var want []string
+		seen := map[string]bool{}
+		for _, d := range dirs {
+			if !seen[d] {
+				seen[d] = true
+				want = append(want, d)
+			}
+		}
+		if !cmp.Equal(got, want, cmp.Comparer(func(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") })) {
+			rt.Fatalf("got %v, want %v", got, want)
+		}
+	})
+}
+
+func FuzzParseLDConf(f *testing.F) {
+	f.Add("include /etc/ld.so.conf.d/*.conf\n/usr/local/lib\n")
+	f.Add("hwcap 1 x\n/a=libc6 # c\ninclude x/*.conf\n")
+	root := f.TempDir()
+	f.Fuzz(func(t *testing.T, conf string) {
+		if err := os.WriteFile(filepath.Join(root, "ld.so.conf"), []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs, err := ParseLDConf(root, "/ld.so.conf")
+		if err != nil {
+			return
+		}
+		for _, d := range dirs {
+			if d == "" || strings.ContainsAny(d, "\n#") {
+				t.Fatalf("bad directory %q", d)
+			}
+		}
+	})
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hostkit-dev/hostkit/internal/testenv"
+)
+
+// result is what one invocation printed.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cleanEnv is the environment both implementations run in: the test's
+// own, without any PKG_CONFIG_* or compiler search variable that would
+// change the answers, plus extra.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "PKG_CONFIG") || k == "CPATH" || k == "C_INCLUDE_PATH" ||
+			k == "CPLUS_INCLUDE_PATH" || k == "OBJC_INCLUDE_PATH" || k == "LIBRARY_PATH" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+func runPkgconf(t *testing.T, bin string, env, args []string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("pkgconf %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func runOurs(env, args []string) result {
+	var out, errb bytes.Buffer
+	code := runEnv(context.Background(), append([]string{"pkgconf"}, args...), env, &out, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+type job struct {
+	env  []string
+	args []string
+}
+
+// compareAll runs every job through pkgconf (in parallel) and through our
+// command, and reports each difference. withStderr also compares stderr.
+func compareAll(t *testing.T, jobs []job, withStderr bool) (same int) {
+	bin := testenv.RequireTool(t, "pkgconf")
+	want := make([]result, len(jobs))
+	var wg sync.WaitGroup
+	ch := make(chan int)
+	for w := 0; w < 2*runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ch {
+				want[i] = runPkgconf(t, bin, jobs[i].env, jobs[i].args)
+			}
+		}()
+	}
+	for i := range jobs {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
+	bad := 0
+	for i, j := range jobs {
+		got := runOurs(j.env, j.args)
+		w := want[i]
+		if !withStderr {
+			got.stderr, w.stderr = "", ""
+		}
+		if got != w {
+			bad++
+			if bad <= 25 {
+				t.Errorf("%s pkgconf %s:\n pkgconf: %q (stderr %q) exit %d\n ours:    %q (stderr %q) exit %d",
+					envDelta(j.env), strings.Join(j.args, " "), w.stdout, w.stderr, w.code, got.stdout, got.stderr, got.code)
+			}
+			continue
+		}
+		same++
+	}
+	if bad > 25 {
+		t.Errorf("... and %d more differences", bad-25)
+	}
+	return same
+}
+
+func envDelta(env []string) string {
+	var d []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PKG_CONFIG") || strings.HasPrefix(kv, "CPATH=") || strings.HasPrefix(kv, "LIBRARY_PATH=") {
+			d = append(d, kv)
+		}
+	}
+	return strings.Join(d, " ")
+}
+
+// TestDifferentialInstalled compares our command with the system's pkgconf
+// for every module installed on this machine: --modversion, --cflags,
+// --libs, --cflags --static, --libs --static and --print-requires must
+// print the same bytes and exit the same.
+func TestDifferentialInstalled(t *testing.T) {
+	bin := testenv.RequireTool(t, "pkgconf")
+	out, err := exec.Command(bin, "--list-package-names").Output()
+	if err != nil {
+		t.Fatalf("pkgconf --list-package-names: %v", err)
+	}
+	mods := strings.Fields(string(out))
+	if len(mods) < 50 {
+		testenv.Unavailable(t, "only %d .pc files installed; install the -dev packages .ci/run lists (libwlroots-dev, libgtk-3-dev ...)", len(mods))
+	}
+	sort.Strings(mods)
+	env := cleanEnv()
+	var jobs []job
+	for _, m := range mods {
+		for _, q := range [][]string{{"--modversion"}, {"--cflags"}, {"--libs"}, {"--cflags", "--static"}, {"--libs", "--static"}, {"--print-requires"}} {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), m)})
+		}
+	}
+	same := compareAll(t, jobs, false)
+	t.Logf("%d modules, %d queries, %d identical", len(mods), len(jobs), same)
+}
+
+func fixtureDir(t *testing.T) string {
+	d, err := filepath.Abs("../../mesonbuild/pkgconfig/testdata/fixtures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func fixtureModules(t *testing.T, dir string) []string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".pc") && !strings.HasSuffix(e.Name(), "-uninstalled.pc") {
+			mods = append(mods, strings.TrimSuffix(e.Name(), ".pc"))
+		}
+	}
+	return mods
+}
+
+// TestDifferentialFixtures runs the hand-written fixtures (one or more per
+// rule, see testdata/fixtures/README.md) through both implementations
+// with many flag and environment combinations, comparing stdout, stderr
+// and exit status.
+func TestDifferentialFixtures(t *testing.T) {
+	dir := fixtureDir(t)
+	mods := append(fixtureModules(t, dir), "nothere", "virt-eq", "virt-any", dir+"/e.pc", dir+"/space dir/spaced.pc")
+	// only the fixtures: Provides scans and --validate stay small
+	base := "PKG_CONFIG_LIBDIR=" + dir + ":" + dir + "/space dir"
+	queries := [][]string{
+		{"--modversion"}, {"--cflags"}, {"--libs"}, {"--cflags", "--static"}, {"--libs", "--static"},
+		{"--print-requires"}, {"--print-requires-private"}, {"--print-provides"}, {"--print-variables"},
+		{"--variable=prefix"}, {"--exists"}, {"--path"}, {"--libs-only-l"}, {"--libs-only-other"},
+		{"--cflags-only-I"}, {"--cflags-only-other"}, {"--validate"}, {"--cflags", "--libs"},
+		{"--short-errors", "--libs"}, {"--errors-to-stdout", "--cflags"}, {"--pure", "--static", "--libs"},
+		{"--uninstalled"}, {"--define-variable=prefix=/def", "--cflags"}, {"--atleast-version=1.0"},
+	}
+	// rarer flags, on a few modules each
+	rare := [][]string{
+		{"--libs-only-L", "--static"}, {"--keep-system-libs", "--libs"}, {"--keep-system-cflags", "--cflags"},
+		{"--no-uninstalled", "--libs"}, {"--ignore-conflicts", "--libs"}, {"--no-provides", "--libs"},
+		{"--internal-cflags", "--cflags"}, {"--silence-errors", "--libs"}, {"--print-errors", "--exists"},
+		{"--exact-version=1.0"}, {"--max-version=1.0"}, {"--shared", "--libs"}, {"--env-only", "--libs"},
+		{"--variable=pcfiledir"},
+	}
+	rareMods := []string{"b", "c", "m4", "m7", "m10", "m11", "sysdirs", "uninst", "usesuninst", "want-prov1", "conf-named", "nothere", "frag"}
+	var jobs []job
+	env := cleanEnv(base)
+	for _, m := range mods {
+		for _, q := range queries {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), m)})
+		}
+	}
+	for _, m := range rareMods {
+		for _, q := range rare {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), m)})
+		}
+	}
+	// environments that change the rules
+	envs := [][]string{
+		{"PKG_CONFIG_SYSROOT_DIR=/sr"},
+		{"PKG_CONFIG_SYSROOT_DIR=/"},
+		{"PKG_CONFIG_SYSROOT_DIR=/u"},
+		{"PKG_CONFIG_SYSROOT_DIR=/sr", "PKG_CONFIG_FDO_SYSROOT_RULES=1"},
+		{"PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1", "PKG_CONFIG_ALLOW_SYSTEM_LIBS="},
+		{"PKG_CONFIG_SYSTEM_INCLUDE_PATH=/opt/keep", "PKG_CONFIG_SYSTEM_LIBRARY_PATH=/opt/keep/lib:/lib"},
+		{"CPATH=/inc/a:/inc/sys", "LIBRARY_PATH=/lib/a", "C_INCLUDE_PATH=/inc/c"},
+		{"PKG_CONFIG_DISABLE_UNINSTALLED=1"},
+		{"PKG_CONFIG_IGNORE_CONFLICTS=1"},
+		{"PKG_CONFIG_TOP_BUILD_DIR=/top"},
+		{"PKG_CONFIG_MAXIMUM_TRAVERSE_DEPTH=2"},
+	}
+	envMods := []string{"sr", "frag", "sysdirs", "uninst", "usesuninst", "vars", "defvar", "b", "fragdep", "linked", "cyc-a", "nothere", dir + "/e.pc", dir + "/space dir/spaced.pc"}
+	for _, e := range envs {
+		env := cleanEnv(append([]string{base}, e...)...)
+		for _, m := range envMods {
+			for _, q := range [][]string{{"--cflags"}, {"--libs", "--static"}, {"--variable=prefix"}, {"--variable=pc_sysrootdir"}, {"--variable=pc_top_builddir"}, {"--print-variables"}, {"--modversion"}} {
+				jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), m)})
+			}
+		}
+	}
+	// the search path itself
+	for _, e := range [][]string{
+		{"PKG_CONFIG_LIBDIR="},
+		{"PKG_CONFIG_LIBDIR=" + dir + "/other"},
+		{"PKG_CONFIG_LIBDIR=" + dir + "/other:" + dir + "/other"},
+		{"PKG_CONFIG_PATH=" + dir + "/other::" + dir + "//other:/nonexistent"},
+	} {
+		env := cleanEnv(e...)
+		for _, m := range []string{"real", "zlib", "e", "nothere", "pkg-config"} {
+			for _, q := range [][]string{{"--modversion"}, {"--path"}, {"--libs"}, {"--variable=pc_path"}, {"--variable=pcfiledir"}} {
+				jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), m)})
+			}
+		}
+		jobs = append(jobs, job{env: env, args: []string{"--list-all"}})
+	}
+	// several packages, operators as separate arguments, odd command lines
+	for _, args := range [][]string{
+		{"--libs", "b", "c", "d", "e"}, {"--libs", "e", "d", "c", "b"}, {"--cflags", "frag", "fragdep"},
+		{"--libs", "--static", "pv-top"}, {"--libs", "--static", "pv-mid", "pv-top"},
+		{"--modversion", "e", ">=", "1.0"}, {"--modversion", "e", "<", "1.0"},
+		{"--modversion", "virt-eq", "prov-eq"}, {"--modversion", "e", "e", "c"}, {"--modversion", "e, d"},
+		{"--exists", "e >= 1.0", "d"}, {"--variable=pcfiledir", "e", "c", "d"}, {"--print-requires", "b", "c"},
+		{"--modversion"}, {"--libs"}, {"--version"}, {"--atleast-pkgconfig-version=1.7"}, {"--atleast-pkgconfig-version=2"},
+		{"--with-path=" + dir + "/other", "--modversion", "real"}, {"--list-package-names"},
+		{"--env-only", "--with-path=" + dir + "/other", "--modversion", "real"},
+		{"--atleast-version=3", "e"}, {"--exact-version=1.0", "nothere"}, {"--print-errors", "--atleast-version=1", "nothere"},
+		{"--cflags", "--libs", "cyc-a"}, {"--libs", "--static", "cyc-b"}, {"--cflags", "cyc-c", "cyc-a"},
+		{"--cflags", dir + "/linked.pc"}, {"--cflags", "linked"}, {"--variable=pcfiledir", "linked"},
+		{"--libs", "vars", "--libs"}, {"--modv", "e"}, {"--static", "--libs-only-l", "frag"},
+		{"--exists", "--libs", "b"}, {"--exists", "--cflags", "--static", "c"}, {"--exists", "--shared", "--libs", "m2"},
+	} {
+		jobs = append(jobs, job{env: cleanEnv(base), args: args})
+	}
+	same := compareAll(t, jobs, true)
+	t.Logf("%d fixture queries, %d identical", len(jobs), same)
+}

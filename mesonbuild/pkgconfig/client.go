@@ -1,0 +1,643 @@
+package pkgconfig
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// Variable is a name and a value, as given to --define-variable.
+type Variable struct {
+	Name, Value string
+}
+
+// Options configure a Client. The zero value behaves like pkgconf run with
+// no flags in the process's environment.
+type Options struct {
+	// Env is the environment the PKG_CONFIG_* variables are read from, as
+	// "KEY=value" strings. Nil means the process environment.
+	Env []string
+	// Personality supplies the default search path and system directories;
+	// nil means DefaultPersonality().
+	Personality *Personality
+	// WithPath lists directories added after the personality's default
+	// search path, as pkgconf 1.8's --with-path does (so they are ignored
+	// when PKG_CONFIG_LIBDIR is set, and with EnvOnly).
+	WithPath []string
+	// Define are --define-variable settings; they override every
+	// package's variable of that name.
+	Define []Variable
+	// Static asks for static linking: Libs.private, Cflags.private and the
+	// Requires.private graph (--static).
+	Static bool
+	// Shared overrides Static and a personality's default (--shared).
+	Shared bool
+	// Pure walks Requires.private with Static but does not add
+	// Libs.private/Cflags.private (--pure).
+	Pure bool
+	// KeepSystemCflags and KeepSystemLibs keep -I/-L flags naming system
+	// directories (--keep-system-cflags/libs; also set by
+	// PKG_CONFIG_ALLOW_SYSTEM_CFLAGS/LIBS in Env).
+	KeepSystemCflags, KeepSystemLibs bool
+	// EnvOnly searches only PKG_CONFIG_PATH (--env-only).
+	EnvOnly bool
+	// NoUninstalled ignores foo-uninstalled.pc files (--no-uninstalled;
+	// also PKG_CONFIG_DISABLE_UNINSTALLED).
+	NoUninstalled bool
+	// IgnoreConflicts skips Conflicts rules (--ignore-conflicts; also
+	// PKG_CONFIG_IGNORE_CONFLICTS).
+	IgnoreConflicts bool
+	// NoProvides disables Provides fallback (--no-provides).
+	NoProvides bool
+	// InternalCflags keeps the Cflags of Requires.internal packages
+	// (--internal-cflags).
+	InternalCflags bool
+	// MaxDepth bounds the Requires walk (--maximum-traverse-depth);
+	// 0 means PKG_CONFIG_MAXIMUM_TRAVERSE_DEPTH or 2000.
+	MaxDepth int
+	// Sysroot, when non-nil, replaces PKG_CONFIG_SYSROOT_DIR.
+	Sysroot *string
+	// Warn, when set, receives the warnings pkgconf --validate prints,
+	// each time pkgconf would read a file (a search that was not cached, or
+	// a scan of every file for Provides or --list-all).
+	Warn func(Diagnostic)
+}
+
+// Client answers pkg-config queries. It reads each .pc file at most once
+// and is safe for concurrent use.
+type Client struct {
+	opts     Options
+	env      map[string]string
+	pers     *Personality
+	dirs     []string
+	filterI  []string
+	filterL  []string
+	sysroot  string
+	globals  map[string]string
+	maxDepth int
+
+	fdoSysroot     bool
+	searchPrivate  bool
+	mergePrivate   bool
+	keepSysCflags  bool
+	keepSysLibs    bool
+	noUninstalled  bool
+	skipConflicts  bool
+	skipProvides   bool
+	internalCflags bool
+
+	st *state // shared by views made with WithStatic
+}
+
+type state struct {
+	mu        sync.Mutex
+	byName    map[string]*Package // pkgconf's cache, by id
+	byPath    map[string]*loaded
+	scan      []*Package // every valid package in search order, once scanned
+	scanned   bool
+	extraDirs []string // directories of .pc files named on the command line
+	matches   map[matchKey]*Package
+	listings  map[string]map[string]bool // directory -> file names, read once
+	misses    atomic.Int64               // opens that found no file
+}
+
+// listingAfter is how many failed opens a client makes before it lists the
+// search directories instead (one getdents pass beats many failed opens
+// for a long-lived client; a one-shot query rarely needs it).
+const listingAfter = 32
+
+// maxVisits bounds one walk of a query's graph (see ErrGraphTooLarge).
+const maxVisits = 1_000_000
+
+// matchKey names one entry of a package's Requires (list 0) or
+// Requires.private (list 1).
+type matchKey struct {
+	p    *Package
+	list int
+	i    int
+}
+
+type loaded struct {
+	pkg *Package
+	err error
+}
+
+// New makes a client from opts, building the search path now.
+func New(opts Options) (*Client, error) {
+	c := &Client{opts: opts, st: &state{byName: map[string]*Package{}, byPath: map[string]*loaded{}}}
+	c.env = map[string]string{}
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			c.env[k] = v
+		}
+	}
+	c.pers = opts.Personality
+	if c.pers == nil {
+		c.pers = DefaultPersonality()
+	}
+	c.setup()
+	return c, nil
+}
+
+func (c *Client) getenv(k string) (string, bool) {
+	v, ok := c.env[k]
+	return v, ok
+}
+
+func (c *Client) setup() {
+	o := c.opts
+	_, fdo := c.getenv("PKG_CONFIG_FDO_SYSROOT_RULES")
+	c.fdoSysroot = fdo
+	c.searchPrivate = (o.Static || c.pers.WantDefaultStatic) && !o.Shared
+	c.mergePrivate = c.searchPrivate && !o.Pure && !c.pers.WantDefaultPure
+	_, ac := c.getenv("PKG_CONFIG_ALLOW_SYSTEM_CFLAGS")
+	_, al := c.getenv("PKG_CONFIG_ALLOW_SYSTEM_LIBS")
+	c.keepSysCflags = o.KeepSystemCflags || ac
+	c.keepSysLibs = o.KeepSystemLibs || al
+	_, du := c.getenv("PKG_CONFIG_DISABLE_UNINSTALLED")
+	c.noUninstalled = o.NoUninstalled || du
+	_, ic := c.getenv("PKG_CONFIG_IGNORE_CONFLICTS")
+	c.skipConflicts = o.IgnoreConflicts || ic
+	c.skipProvides = o.NoProvides
+	c.internalCflags = o.InternalCflags
+	c.maxDepth = o.MaxDepth
+	if c.maxDepth == 0 {
+		c.maxDepth = 2000
+		if v, ok := c.getenv("PKG_CONFIG_MAXIMUM_TRAVERSE_DEPTH"); ok {
+			c.maxDepth = atoi(v)
+		}
+	}
+
+	// sysroot and the built-in globals
+	c.globals = map[string]string{}
+	sysroot := ""
+	if o.Sysroot != nil {
+		sysroot = *o.Sysroot
+	} else if v, ok := c.getenv("PKG_CONFIG_SYSROOT_DIR"); ok {
+		sysroot = v
+	} else if c.pers.SysrootDir != "" {
+		sysroot = c.pers.SysrootDir
+	}
+	c.sysroot = sysroot
+	if sysroot == "" {
+		c.globals["pc_sysrootdir"] = "/"
+	} else {
+		c.globals["pc_sysrootdir"] = sysroot
+	}
+	if v, ok := c.getenv("PKG_CONFIG_TOP_BUILD_DIR"); ok {
+		c.globals["pc_top_builddir"] = v
+	} else {
+		c.globals["pc_top_builddir"] = "$(top_builddir)"
+	}
+	for _, d := range o.Define {
+		c.globals[d.Name] = d.Value
+	}
+
+	// system directories
+	if v, ok := c.getenv("PKG_CONFIG_SYSTEM_LIBRARY_PATH"); ok {
+		c.filterL = pathList(v)
+	} else {
+		c.filterL = append([]string(nil), c.pers.SystemLibraryPaths...)
+	}
+	if v, ok := c.getenv("PKG_CONFIG_SYSTEM_INCLUDE_PATH"); ok {
+		c.filterI = pathList(v)
+	} else {
+		c.filterI = append([]string(nil), c.pers.SystemIncludePaths...)
+	}
+	if v, ok := c.getenv("LIBRARY_PATH"); ok {
+		c.filterL = append(c.filterL, pathList(v)...)
+	}
+	for _, k := range []string{"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"} {
+		if v, ok := c.getenv(k); ok {
+			c.filterI = append(c.filterI, pathList(v)...)
+		}
+	}
+
+	// search path: PKG_CONFIG_PATH, then PKG_CONFIG_LIBDIR or the
+	// personality's default followed by --with-path
+	var dl dirList
+	if v, ok := c.getenv("PKG_CONFIG_PATH"); ok {
+		for _, d := range splitPathList(v) {
+			dl.add(d, true)
+		}
+	}
+	if !o.EnvOnly {
+		if v, ok := c.getenv("PKG_CONFIG_LIBDIR"); ok {
+			var lib dirList
+			for _, d := range splitPathList(v) {
+				lib.add(d, true)
+			}
+			dl.dirs = append(dl.dirs, lib.dirs...)
+		} else {
+			var def dirList
+			for _, d := range c.pers.DefaultSearchPath {
+				def.add(d, c.pers.filterDefault)
+			}
+			for _, d := range o.WithPath {
+				def.add(d, true)
+			}
+			dl.dirs = append(dl.dirs, def.dirs...)
+		}
+	}
+	c.dirs = dl.paths()
+}
+
+func pathList(v string) []string {
+	var out []string
+	for _, d := range splitPathList(v) {
+		out = append(out, normPath(d))
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n := 0
+	neg := false
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") {
+		neg = true
+		s = s[1:]
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// dirList is pkgconf's path list: with filtering, a directory that does
+// not exist, or that is already listed (same path or same inode), is not
+// added.
+type dirList struct {
+	dirs []dirEntry
+}
+
+type dirEntry struct {
+	path     string
+	dev, ino uint64
+	filtered bool
+}
+
+func (l *dirList) add(p string, filter bool) {
+	e := dirEntry{path: normPath(p)}
+	if filter {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil {
+			return
+		}
+		for _, o := range l.dirs {
+			if (o.filtered && o.dev == uint64(st.Dev) && o.ino == uint64(st.Ino)) || o.path == p {
+				return
+			}
+		}
+		e.dev, e.ino, e.filtered = uint64(st.Dev), uint64(st.Ino), true
+	}
+	l.dirs = append(l.dirs, e)
+}
+
+func (l *dirList) paths() []string {
+	out := make([]string, len(l.dirs))
+	for i, d := range l.dirs {
+		out[i] = d.path
+	}
+	return out
+}
+
+// SearchPath returns the directories searched, in order.
+func (c *Client) SearchPath() []string {
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	return append(append([]string(nil), c.dirs...), c.st.extraDirs...)
+}
+
+// Sysroot returns the sysroot in effect ("" for none).
+func (c *Client) Sysroot() string { return c.sysroot }
+
+// WithStatic returns a view of c that resolves with (or without) --static.
+// It shares c's cache of parsed files.
+func (c *Client) WithStatic(static bool) *Client {
+	d := *c
+	d.opts.Static = static
+	d.searchPrivate = (static || c.pers.WantDefaultStatic) && !c.opts.Shared
+	d.mergePrivate = d.searchPrivate && !c.opts.Pure && !c.pers.WantDefaultPure
+	return &d
+}
+
+// Personality returns the personality in use.
+func (c *Client) Personality() *Personality { return c.pers }
+
+// builtin returns pkgconf's virtual packages "pkg-config" and "pkgconf".
+func (c *Client) builtin(name string) *Package {
+	if name != "pkg-config" && name != "pkgconf" {
+		return nil
+	}
+	p := &Package{ID: name, Name: name, Version: PkgconfVersion, virtual: true,
+		Description: "virtual package defining pkg-config API version supported",
+		URL:         "https://github.com/pkgconf/pkgconf/issues"}
+	p.vars.set("pc_system_libdirs", strings.Join(c.pers.SystemLibraryPaths, ":"))
+	p.vars.set("pc_system_includedirs", strings.Join(c.pers.SystemIncludePaths, ":"))
+	p.vars.set("pc_path", CompiledSearchPath())
+	p.Provides = []Dependency{{Name: name, Op: Equal, Version: PkgconfVersion, HasVersion: true}}
+	return p
+}
+
+// PkgconfVersion is the pkgconf release whose behaviour this package
+// reproduces.
+const PkgconfVersion = "1.8.1"
+
+// Find returns the package a name resolves to, without checking its
+// dependencies: a path ending in .pc is read directly, then pkgconf's
+// built-in packages, then the first directory of the search path holding
+// NAME-uninstalled.pc or NAME.pc. Provides are not consulted (see
+// Resolve). A missing package is a *NotFoundError.
+func (c *Client) Find(name string) (*Package, error) {
+	if p := c.find(name); p != nil {
+		return p, nil
+	}
+	return nil, &NotFoundError{Name: name, RequiredBy: "virtual:world", SearchPath: c.SearchPath()}
+}
+
+func (c *Client) find(name string) *Package {
+	if hasSuffixFold(name, ".pc") {
+		if p, _ := c.load(name, false); p != nil {
+			c.st.mu.Lock()
+			addDir := true
+			for _, d := range append(append([]string(nil), c.dirs...), c.st.extraDirs...) {
+				if d == p.Dir {
+					addDir = false
+				}
+			}
+			if addDir {
+				c.st.extraDirs = append(c.st.extraDirs, p.Dir)
+			}
+			c.st.byName[p.ID] = p
+			c.st.mu.Unlock()
+			return p
+		}
+	}
+	if p := c.builtin(name); p != nil {
+		return p
+	}
+	c.st.mu.Lock()
+	p, ok := c.st.byName[name]
+	c.st.mu.Unlock()
+	if ok {
+		return p
+	}
+	for _, d := range c.SearchPath() {
+		var listed map[string]bool
+		if !strings.Contains(name, "/") && c.st.misses.Load() >= listingAfter {
+			listed = c.listing(d)
+		}
+		if !c.noUninstalled && (listed == nil || listed[name+"-uninstalled.pc"]) {
+			var err error
+			p, err = c.load(d+"/"+name+"-uninstalled.pc", true)
+			if p != nil {
+				break
+			}
+			if !isNotExist(err) {
+				continue // pkgconf opened it: the installed file is not tried
+			}
+			c.st.misses.Add(1)
+		}
+		if listed != nil && !listed[name+".pc"] {
+			continue
+		}
+		var err error
+		if p, err = c.load(d+"/"+name+".pc", false); p != nil {
+			break
+		}
+		if isNotExist(err) {
+			c.st.misses.Add(1)
+		}
+	}
+	if p != nil {
+		c.st.mu.Lock()
+		c.st.byName[p.ID] = p
+		c.st.mu.Unlock()
+	}
+	return p
+}
+
+func isNotExist(err error) bool {
+	var ie *InvalidFileError
+	if errors.As(err, &ie) && ie.Err != nil {
+		return os.IsNotExist(ie.Err) || errors.Is(ie.Err, syscall.ENOTDIR)
+	}
+	return false
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && equalFoldASCII(s[len(s)-len(suffix):], suffix)
+}
+
+// Load reads the .pc file at path as this client would (sysroot and
+// --define-variable applied). The result is cached.
+func (c *Client) Load(path string) (*Package, error) {
+	return c.load(path, strings.HasSuffix(path, "-uninstalled.pc"))
+}
+
+func (c *Client) load(path string, uninstalled bool) (*Package, error) {
+	p, err := c.loadCached(path, uninstalled)
+	if c.opts.Warn != nil {
+		var ws []Diagnostic
+		if p != nil {
+			ws = p.Warnings
+		} else if ie, ok := err.(*InvalidFileError); ok {
+			ws = ie.Problems
+		}
+		for _, w := range ws {
+			c.opts.Warn(w)
+		}
+	}
+	return p, err
+}
+
+func (c *Client) loadCached(path string, uninstalled bool) (*Package, error) {
+	key := path
+	if uninstalled {
+		key += "\x00u"
+	}
+	c.st.mu.Lock()
+	if l, ok := c.st.byPath[key]; ok {
+		c.st.mu.Unlock()
+		return l.pkg, l.err
+	}
+	c.st.mu.Unlock()
+	data, err := readFile(path)
+	var p *Package
+	if err != nil {
+		err = &InvalidFileError{Path: path, Err: err}
+	} else {
+		p, err = c.evaluate(Parse(path, data), uninstalled)
+	}
+	c.st.mu.Lock()
+	if l, ok := c.st.byPath[key]; ok { // another goroutine won
+		c.st.mu.Unlock()
+		return l.pkg, l.err
+	}
+	c.st.byPath[key] = &loaded{pkg: p, err: err}
+	c.st.mu.Unlock()
+	return p, err
+}
+
+// dirNames lists a directory in the order the kernel returns it
+// (readdir order, which pkgconf's scans follow).
+func dirNames(dir string) []string {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	return names
+}
+
+// scanAll loads every .pc file of the search path in pkgconf's order and
+// calls fn for each valid one until fn returns true.
+func (c *Client) scanAll(fn func(*Package) bool) *Package {
+	for _, d := range c.SearchPath() {
+		for _, n := range dirNames(d) {
+			path := d + "/" + n
+			if !hasSuffixFold(path, ".pc") {
+				continue
+			}
+			p, _ := c.load(path, false)
+			if p != nil && fn(p) {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// ScanError is a .pc file of the search path that could not be used.
+type ScanError struct {
+	Path string
+	Err  error
+}
+
+// List returns every valid package of the search path, in the order
+// pkgconf --list-all prints them (directory by directory, in directory
+// order, files named -uninstalled.pc excluded), and the files it had to
+// skip.
+func (c *Client) List() ([]*Package, []ScanError) {
+	var pkgs []*Package
+	var bad []ScanError
+	for _, d := range c.SearchPath() {
+		for _, n := range dirNames(d) {
+			path := d + "/" + n
+			if !hasSuffixFold(path, ".pc") {
+				continue
+			}
+			p, err := c.load(path, false)
+			if err != nil {
+				bad = append(bad, ScanError{Path: path, Err: err})
+				continue
+			}
+			if p != nil && !p.Uninstalled {
+				pkgs = append(pkgs, p)
+			}
+		}
+	}
+	return pkgs, bad
+}
+
+// parentDir returns the directory part of a path, as pkgconf derives
+// ${pcfiledir} (the link's directory for a symlink, in 1.8).
+func parentDir(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return path
+	}
+	return path[:i]
+}
+
+func (c *Client) cachedMatch(ref depRef) *Package {
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	return c.st.matches[matchKey{ref.p, ref.list, ref.i}]
+}
+
+func (c *Client) storeMatch(ref depRef, p *Package) {
+	if ref.p == nil || ref.p.virtual || ref.list >= 2 {
+		return
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if c.st.matches == nil {
+		c.st.matches = map[matchKey]*Package{}
+	}
+	c.st.matches[matchKey{ref.p, ref.list, ref.i}] = p
+}
+
+// listing returns the names in a search directory, read once per client
+// (nil when the directory cannot be listed: then every name is tried).
+// It saves the failed opens of NAME-uninstalled.pc and of NAME.pc in
+// directories that do not hold it.
+func (c *Client) listing(dir string) map[string]bool {
+	c.st.mu.Lock()
+	l, ok := c.st.listings[dir]
+	c.st.mu.Unlock()
+	if ok {
+		return l
+	}
+	f, err := os.Open(dir)
+	if err == nil {
+		names, rerr := f.Readdirnames(-1)
+		f.Close()
+		if rerr == nil {
+			l = make(map[string]bool, len(names))
+			for _, n := range names {
+				l[n] = true
+			}
+		}
+	}
+	c.st.mu.Lock()
+	if c.st.listings == nil {
+		c.st.listings = map[string]map[string]bool{}
+	}
+	c.st.listings[dir] = l
+	c.st.mu.Unlock()
+	return l
+}
+
+// readFile reads a whole .pc file with plain system calls: .pc files are
+// small and regular, so the runtime poller that os.File registers every
+// descriptor with is only overhead here.
+func readFile(path string) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 0, 4096)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}

@@ -1,0 +1,154 @@
+package pkgconfig
+
+import "strings"
+
+// maxValue bounds the result of expanding one value, as pkgconf's fixed
+// buffer (PKGCONF_BUFSIZE) does; maxVarName bounds a variable name
+// (PKGCONF_ITEM_SIZE - 1).
+const (
+	maxValue   = 65534
+	maxVarName = 5119
+	// maxExpandDepth bounds nested re-expansion. pkgconf has no bound and
+	// overflows its stack on a value that expands to a reference to
+	// itself; see ErrExpansionTooDeep.
+	maxExpandDepth = 64
+)
+
+// vars is a package's variable list. pkgconf keeps it newest first: a
+// redefinition deletes the old entry and inserts the new one at the head.
+type vars struct {
+	keys []string // oldest first (pkgconf's list reversed)
+	m    map[string]string
+}
+
+func (v *vars) get(k string) (string, bool) {
+	s, ok := v.m[k]
+	return s, ok
+}
+
+func (v *vars) set(k, val string) {
+	if v.m == nil {
+		v.m = map[string]string{}
+	}
+	if _, ok := v.m[k]; ok {
+		for i, x := range v.keys {
+			if x == k {
+				v.keys = append(v.keys[:i], v.keys[i+1:]...)
+				break
+			}
+		}
+	}
+	v.keys = append(v.keys, k)
+	v.m[k] = val
+}
+
+// expander evaluates ${var} references the way pkgconf_tuple_parse does.
+type expander struct {
+	c         *Client
+	vars      *vars
+	private   bool // package read from an -uninstalled.pc file
+	depth     int
+	overflow  bool // a self-referential value was cut off
+	line      int  // line being evaluated, for the overflow error
+	truncated bool // a value was cut at maxValue
+}
+
+// dequote strips the quote character a value starts with, as pkgconf does
+// for variable values: every occurrence of that quote is removed and a
+// backslash before it is dropped.
+func dequote(value string) string {
+	if value == "" || (value[0] != '\'' && value[0] != '"') {
+		return value
+	}
+	q := value[0]
+	var b strings.Builder
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c == '\\' && i+1 < len(value) && value[i+1] == q {
+			i++
+			b.WriteByte(value[i])
+		} else if c != q {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// expand returns value with every ${name} replaced: a global (a
+// --define-variable or pc_sysrootdir) first, then the package's own
+// variable, re-expanded; an undefined name gives nothing. "$$" is not an
+// escape in pkgconf 1.8: "$${x}" is "$" followed by the value of x. A
+// value starting with '/' gets the sysroot prepended (pkgconf rules).
+func (e *expander) expand(value string) string {
+	c := e.c
+	var buf []byte
+	sysroot := c.sysroot
+	if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
+		buf = append(buf, sysroot...)
+	}
+	for i := 0; i < len(value) && len(buf) < maxValue+1; i++ {
+		if value[i] != '$' || i+1 >= len(value) || value[i+1] != '{' {
+			buf = append(buf, value[i])
+			continue
+		}
+		// a reference: the name runs to '}' or the end of the value
+		j := i + 2
+		start := j
+		for j < len(value) && value[j] != '}' && j-start < maxVarName {
+			j++
+		}
+		name := value[start:j]
+		if j >= len(value) {
+			i = len(value) - 1
+		} else {
+			i = j
+		}
+		room := maxValue - len(buf)
+		if g, ok := c.globals[name]; ok {
+			buf = appendBounded(buf, g, room)
+			if len(g) > room {
+				e.truncated = true
+				break
+			}
+			continue
+		}
+		v, ok := e.vars.get(name)
+		if !ok {
+			continue
+		}
+		if e.depth >= maxExpandDepth {
+			e.overflow = true
+			continue
+		}
+		e.depth++
+		sub := e.expand(v)
+		e.depth--
+		buf = appendBounded(buf, sub, room)
+		if len(sub) > room {
+			e.truncated = true
+			break
+		}
+	}
+	if len(buf) > maxValue {
+		buf = buf[:maxValue]
+	}
+	out := string(buf)
+	// pkgconf removes a sysroot that got prepended twice (once by a
+	// ${pc_sysrootdir} in the file, once by the rule above): when the
+	// sysroot occurs again after the first one, the leading one goes.
+	if len(out) > 0 && out[0] == '/' && sysroot != "" && sysroot != "/" && len(out) > len(sysroot) &&
+		strings.Contains(out[len(sysroot):], sysroot) {
+		out = out[len(sysroot):]
+	}
+	return out
+}
+
+func appendBounded(buf []byte, s string, room int) []byte {
+	if room < 0 {
+		room = 0
+	}
+	if len(s) > room {
+		s = s[:room]
+	}
+	return append(buf, s...)
+}

@@ -1,0 +1,205 @@
+package pkgconfig
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Package is one module as read from its .pc file by a Client: variables
+// expanded, lists parsed.
+type Package struct {
+	// ID is the module name: the file name without ".pc" (and without
+	// "-uninstalled" for an uninstalled file).
+	ID string
+	// Path is the .pc file; Dir is its directory (${pcfiledir}).
+	Path, Dir string
+	// Uninstalled is set for a NAME-uninstalled.pc file.
+	Uninstalled bool
+
+	Name, Description, Version, URL string
+
+	Requires, RequiresPrivate, Conflicts, Provides []Dependency
+	Cflags, CflagsPrivate, Libs, LibsPrivate       Fragments
+
+	// Fields holds every property ("Key: value") as written, unexpanded,
+	// the last occurrence of each key (known or not).
+	Fields map[string]string
+	// Warnings are what pkgconf --validate reports for the file.
+	Warnings []Diagnostic
+
+	vars    vars
+	virtual bool
+}
+
+// Variable returns the value of a variable defined in the file.
+// --define-variable values and the globals pc_sysrootdir and
+// pc_top_builddir take precedence, as in pkgconf.
+func (p *Package) Variable(c *Client, name string) (string, bool) {
+	if c != nil {
+		if v, ok := c.globals[name]; ok {
+			return v, true
+		}
+	}
+	return p.vars.get(name)
+}
+
+// VariableNames lists the file's variables in pkgconf's order (the most
+// recently defined first, pcfiledir last).
+func (p *Package) VariableNames() []string {
+	out := make([]string, len(p.vars.keys))
+	for i, k := range p.vars.keys {
+		out[len(out)-1-i] = k
+	}
+	return out
+}
+
+// evaluate turns the syntax of a file into a package, expanding as
+// pkgconf does while it reads: each variable when it is defined, each
+// property with the variables defined above it.
+func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
+	p := &Package{Path: f.Path, Uninstalled: uninstalled, Fields: map[string]string{}}
+	p.Dir = parentDir(f.Path)
+	e := &expander{c: c, vars: &p.vars}
+	p.vars.set("pcfiledir", e.expand(strings.ReplaceAll(p.Dir, " ", "\\ ")))
+	if c.sysroot != "" && !strings.HasPrefix(p.Dir, c.sysroot) {
+		// Debian's pkgconf adds this; globals shadow it, so it only shows
+		// in --print-variables.
+		p.vars.set("pc_sysrootdir", "")
+	}
+	base := f.Path[strings.LastIndexByte(f.Path, '/')+1:]
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	// pkgconf 1.8 keeps "-uninstalled" in the id of an uninstalled
+	// package (it shows in messages, --list-all and its Provides).
+	p.ID = base
+
+	var warnings []Diagnostic
+	warn := func(line int, format string, args ...any) {
+		warnings = append(warnings, Diagnostic{File: f.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	var st evalState
+	for _, en := range f.Entries {
+		if e.overflow {
+			break
+		}
+		e.line = en.Line
+		e.truncated = false
+		c.evalEntry(p, e, en, &st, uninstalled, warn)
+		if e.truncated {
+			warnings = append(warnings, Diagnostic{Line: en.Line, Msg: "warning: truncating very long variable to 64KB"})
+		}
+	}
+	haveName, haveDesc, haveVersion := st.name, st.desc, st.version
+	// merge syntax and semantic warnings in line order, syntax first
+	all := append(append([]Diagnostic(nil), f.Warnings...), warnings...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+	p.Warnings = all
+	if e.overflow {
+		d := Diagnostic{File: f.Path, Line: e.line, Msg: "error: " + ErrExpansionTooDeep.Error() + " (a value that expands to a reference to itself)"}
+		p.Warnings = append(p.Warnings, d)
+		return nil, &InvalidFileError{Path: f.Path, Problems: []Diagnostic{d}, Err: ErrExpansionTooDeep}
+	}
+	var missing []Diagnostic
+	for _, m := range []struct {
+		ok   bool
+		name string
+	}{{haveName, "Name"}, {haveDesc, "Description"}, {haveVersion, "Version"}} {
+		if !m.ok {
+			missing = append(missing, Diagnostic{File: f.Path, Msg: fmt.Sprintf("warning: file does not declare a `%s' field", m.name)})
+		}
+	}
+	if len(missing) > 0 {
+		p.Warnings = append(p.Warnings, missing...)
+		p.Warnings = append(p.Warnings, Diagnostic{File: f.Path, Msg: "warning: skipping invalid file"})
+		return nil, &InvalidFileError{Path: f.Path, Problems: p.Warnings}
+	}
+	p.Provides = append(p.Provides, Dependency{Name: p.ID, Op: Equal, Version: p.Version, HasVersion: true})
+	return p, nil
+}
+
+// munge applies pkgconf 1.8's sysroot rule to a fragment: data starting
+// with '/' and not already under the sysroot gets it prepended (for
+// -uninstalled.pc files too, in 1.8).
+// The result is cut to 5119 bytes (pkgconf's PKGCONF_ITEM_SIZE buffer)
+// and, when it is an absolute path, has runs of '/' collapsed.
+func (c *Client) munge(data string, uninstalled bool) string {
+	{
+		sr := c.sysroot
+		if sr == "" {
+			sr = c.globals["pc_sysrootdir"]
+		}
+		if len(data) > 0 && data[0] == '/' && sr != "" && !strings.HasPrefix(data, sr) {
+			data = sr + data
+		}
+	}
+	if len(data) > maxVarName {
+		data = data[:maxVarName]
+	}
+	if len(data) > 0 && data[0] == '/' {
+		data = normPath(data)
+	}
+	return data
+}
+
+type evalState struct{ name, desc, version bool }
+
+// evalEntry applies one definition, as pkgconf's parser callbacks do.
+func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uninstalled bool, warn func(int, string, ...any)) {
+	switch en.Op {
+	case '=':
+		p.vars.set(en.Key, e.expand(dequote(en.Value)))
+	case ':':
+		p.Fields[en.Key] = en.Value
+		switch strings.ToLower(en.Key) {
+		case "name":
+			p.Name, st.name = e.expand(en.Value), true
+		case "description":
+			p.Description, st.desc = e.expand(en.Value), true
+		case "url":
+			p.URL = e.expand(en.Value)
+		case "version":
+			v := e.expand(en.Value)
+			if i := strings.IndexAny(v, " \t"); i >= 0 {
+				v = v[:i]
+				warn(en.Line, "warning: malformed version field with whitespace, trimming to [%s]", v)
+			}
+			p.Version, st.version = v, true
+		case "cflags", "cflags.private", "libs", "libs.private":
+			var dst *Fragments
+			switch strings.ToLower(en.Key) {
+			case "cflags":
+				dst = &p.Cflags
+			case "cflags.private":
+				dst = &p.CflagsPrivate
+			case "libs":
+				dst = &p.Libs
+			default:
+				dst = &p.LibsPrivate
+			}
+			frags, err := parseFragmentsInto(*dst, e.expand(en.Value), func(s string) string { return c.munge(s, uninstalled) })
+			if err != nil {
+				warn(en.Line, "warning: unable to parse field '%s' into an argument vector, value [%s]", en.Key, en.Value)
+				return
+			}
+			*dst = frags
+		case "requires":
+			p.Requires = append(p.Requires, ParseDependencies(e.expand(en.Value))...)
+		case "requires.private":
+			for _, d := range ParseDependencies(e.expand(en.Value)) {
+				d.Private = true
+				p.RequiresPrivate = append(p.RequiresPrivate, d)
+			}
+		case "requires.internal":
+			for _, d := range ParseDependencies(e.expand(en.Value)) {
+				d.Private, d.Internal = true, true
+				p.RequiresPrivate = append(p.RequiresPrivate, d)
+			}
+		case "conflicts":
+			p.Conflicts = append(p.Conflicts, ParseDependencies(e.expand(en.Value))...)
+		case "provides":
+			p.Provides = append(p.Provides, ParseDependencies(e.expand(en.Value))...)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package webdeploy
+
+import (
+	"os/exec"
+	"time"
+)
+
+func setProcessGroup(cmd *exec.Cmd) { cmd.WaitDelay = 5 * time.Second }
