@@ -41,6 +41,7 @@ type SignatureError struct {
 	Detail string // extra help for the sender, safe to show
 }
 
+// Error names the header and what was wrong with it, never the secret.
 func (e *SignatureError) Error() string {
 	msg := fmt.Sprintf("%s: %v", e.Header, e.Err)
 	if e.Detail != "" {
@@ -49,6 +50,7 @@ func (e *SignatureError) Error() string {
 	return msg
 }
 
+// Unwrap returns the sentinel (ErrNoSignature, ErrBadSignature, ...).
 func (e *SignatureError) Unwrap() error { return e.Err }
 
 // PayloadError names the field of a payload that was missing or wrong.
@@ -58,6 +60,7 @@ type PayloadError struct {
 	Msg    string
 }
 
+// Error names the field or byte offset and the problem.
 func (e *PayloadError) Error() string {
 	if e.Offset >= 0 {
 		return fmt.Sprintf("payload: %s at byte %d", e.Msg, e.Offset)
@@ -68,6 +71,7 @@ func (e *PayloadError) Error() string {
 	return fmt.Sprintf("payload field %q: %s", e.Field, e.Msg)
 }
 
+// Unwrap returns ErrPayload, so errors.Is(err, ErrPayload) holds.
 func (e *PayloadError) Unwrap() error { return ErrPayload }
 
 // ConfigError names the file and key of a configuration mistake.
@@ -78,6 +82,7 @@ type ConfigError struct {
 	Err  error // the underlying error (reading a file), if any
 }
 
+// Error names the file and key of the mistake.
 func (e *ConfigError) Error() string {
 	s := "config"
 	if e.File != "" {

@@ -111,6 +111,8 @@ func (rc *Receiver) refuse(w http.ResponseWriter, r *http.Request, code int, msg
 	rc.answer(w, code, Answer{Status: "error", Error: msg})
 }
 
+// ServeHTTP verifies one delivery, answers it at once (202 when accepted,
+// 4xx with a helpful body otherwise) and hands accepted pushes to the deployer.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix := rc.Prefix
 	if prefix == "" {

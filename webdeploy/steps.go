@@ -38,10 +38,12 @@ type ExitError struct {
 	Err  error
 }
 
+// Error names the step and its exit status.
 func (e *ExitError) Error() string {
 	return fmt.Sprintf("%s failed (exit status %d): %v", e.Step, e.Code, e.Err)
 }
 
+// Unwrap returns the error from running the process.
 func (e *ExitError) Unwrap() error { return e.Err }
 
 func (s *Source) gitEnv() ([]string, error) {
