@@ -9,12 +9,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hostkit-dev/hostkit/acmeutil"
-	"github.com/hostkit-dev/hostkit/internal/testenv"
+	"github.com/hostkit-dev/hostkit/internal/nginxtest"
 )
 
 // Nginx is a running nginx in a private prefix directory. Its main
@@ -33,67 +32,28 @@ type Nginx struct {
 	// Ctl tests and reloads this instance.
 	Ctl acmeutil.Nginx
 
-	proc *proc
+	srv *nginxtest.Server
 }
 
 // StartNginx starts nginx with no server blocks yet. httpPort may be 0 to
 // pick a free one (pass Pebble's HTTPPort to serve HTTP-01 for it).
 func StartNginx(t testing.TB, httpPort int) *Nginx {
 	t.Helper()
-	bin := testenv.RequireTool(t, "nginx")
 	dir := t.TempDir()
 	if httpPort == 0 {
 		httpPort = FreePort(t)
 	}
-	n := &Nginx{Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), SitesDir: filepath.Join(dir, "sites"),
-		Webroot: filepath.Join(dir, "www"), HTTPPort: httpPort, HTTPSPort: FreePort(t)}
-	for _, d := range []string{n.SitesDir, n.Webroot, filepath.Join(dir, "logs"), filepath.Join(dir, "tmp")} {
+	n := &Nginx{Dir: dir, SitesDir: filepath.Join(dir, "sites"), Webroot: filepath.Join(dir, "www"),
+		HTTPPort: httpPort, HTTPSPort: FreePort(t)}
+	for _, d := range []string{n.SitesDir, n.Webroot} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatalf("acmetest: %v", err)
 		}
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		// Workers would run as nobody and could not read the test's
-		// private temporary directory.
-		user = "user root;\n"
-	}
-	conf := fmt.Sprintf(`%sdaemon off;
-worker_processes 1;
-pid %[2]s/nginx.pid;
-error_log %[2]s/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log %[2]s/logs/access.log;
-    client_body_temp_path %[2]s/tmp/body;
-    proxy_temp_path %[2]s/tmp/proxy;
-    fastcgi_temp_path %[2]s/tmp/fastcgi;
-    uwsgi_temp_path %[2]s/tmp/uwsgi;
-    scgi_temp_path %[2]s/tmp/scgi;
-    include %[3]s/*.conf;
-}
-`, user, dir, n.SitesDir)
-	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
-		t.Fatalf("acmetest: %v", err)
-	}
-	n.Ctl = acmeutil.Nginx{Binary: bin, Args: []string{"-p", dir, "-e", filepath.Join(dir, "logs", "error.log"), "-c", n.Conf}}
-	p, err := startProc(t, filepath.Join(dir, "logs", "stderr.log"), nil, append([]string{n.Ctl.Binary}, n.Ctl.Args...)...)
-	if err != nil {
-		t.Fatalf("acmetest: starting nginx: %v", err)
-	}
-	n.proc = p
-	// The master writes its pid file once it runs; reload needs it.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "nginx.pid")); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-			break
-		}
-		if !p.running() || time.Now().After(deadline) {
-			errLog, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
-			t.Fatalf("acmetest: nginx did not start: %s\n%s", p.logTail(), errLog)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	n.srv = nginxtest.Start(t, nginxtest.Config{Dir: dir,
+		HTTP: fmt.Sprintf("access_log %s;\ninclude %s/*.conf;", filepath.Join(dir, "logs", "access.log"), n.SitesDir)})
+	n.Conf = n.srv.Conf
+	n.Ctl = acmeutil.Nginx{Binary: n.srv.Binary, Args: n.srv.Args}
 	return n
 }
 
@@ -101,10 +61,7 @@ http {
 func (n *Nginx) SiteFile(name string) string { return filepath.Join(n.SitesDir, name+".conf") }
 
 // ErrorLog returns nginx's error log.
-func (n *Nginx) ErrorLog() string {
-	b, _ := os.ReadFile(filepath.Join(n.Dir, "logs", "error.log"))
-	return string(b)
-}
+func (n *Nginx) ErrorLog() string { return n.srv.ErrorLog() }
 
 // ServedCertificate connects to the https port with SNI serverName and
 // returns the leaf certificate nginx presented, verified against roots.

@@ -4,23 +4,16 @@ import (
 	"net"
 	"strconv"
 	"testing"
+
+	"github.com/hostkit-dev/hostkit/internal/nginxtest"
 )
 
 // FreePort returns a loopback TCP port that was free a moment ago (the
-// kernel picked it for a listener that was then closed).
+// kernel picked it for a listener that was then closed); a UDP socket
+// could bind it too, so it also suits a DNS server.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("acmetest: finding a free port: %v", err)
-	}
-	defer l.Close()
-	if u, err := net.ListenPacket("udp", l.Addr().String()); err == nil {
-		u.Close()
-	} else {
-		return FreePort(t)
-	}
-	return l.Addr().(*net.TCPAddr).Port
+	return nginxtest.FreePort(t)
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

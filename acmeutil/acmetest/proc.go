@@ -30,8 +30,7 @@ func startProc(t testing.TB, logPath string, env []string, argv ...string) (*pro
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = f
 	cmd.Stderr = f
-	// A process group of its own, so that stop reaches children too
-	// (nginx's workers outlive a killed master otherwise).
+	// A process group of its own, so that stop reaches children too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		f.Close()
@@ -47,8 +46,8 @@ func startProc(t testing.TB, logPath string, env []string, argv ...string) (*pro
 	return p, nil
 }
 
-// stop ends the process and its group: SIGTERM (nginx's fast shutdown
-// stops its workers), SIGKILL to the whole group after 5 s.
+// stop ends the process and its group: SIGTERM, then SIGKILL to the
+// whole group after 5 s.
 func (p *proc) stop() {
 	pgid := p.cmd.Process.Pid
 	select {
