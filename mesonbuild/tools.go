@@ -80,7 +80,18 @@ func findTool(envName string, names ...string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("mesonbuild: %s: %w on PATH (Debian: apt-get install meson ninja-build)", names[0], ErrToolNotFound)
+	return "", fmt.Errorf("mesonbuild: %s: %w on PATH (Debian: apt-get install %s)", names[0], ErrToolNotFound, debianPackage(names[0]))
+}
+
+// debianPackage names the Debian package that provides a tool, for hints.
+func debianPackage(tool string) string {
+	switch tool {
+	case "ninja", "samu":
+		return "ninja-build"
+	case "pkgconf", "pkg-config":
+		return "pkgconf"
+	}
+	return tool
 }
 
 // toolVersion runs `prog --version` and parses the last line's version.
