@@ -11,6 +11,7 @@ import (
 // ("gtk+-3.0 >= 3.24"). With Options.Static, Cflags.private are included.
 func (c *Client) Cflags(queries ...string) (Fragments, error) {
 	s := c.NewSession()
+	defer s.release()
 	w := c.Compile(queries...)
 	if err := s.Validate(w); err != nil {
 		return nil, err
@@ -26,6 +27,7 @@ func (c *Client) Cflags(queries ...string) (Fragments, error) {
 // prints them (with Options.Static, as --libs --static).
 func (c *Client) Libs(queries ...string) (Fragments, error) {
 	s := c.NewSession()
+	defer s.release()
 	w := c.Compile(queries...)
 	if err := s.Validate(w); err != nil {
 		return nil, err
@@ -37,16 +39,24 @@ func (c *Client) Libs(queries ...string) (Fragments, error) {
 	return c.FilterLibs(frags, true, true, true), nil
 }
 
-// Flags returns Cflags and Libs together, resolving the graph once per
-// kind as pkgconf --cflags --libs does.
+// Flags returns Cflags and Libs together, as pkgconf --cflags --libs does:
+// the graph is validated once and then walked once per kind.
 func (c *Client) Flags(queries ...string) (cflags, libs Fragments, err error) {
-	if cflags, err = c.Cflags(queries...); err != nil {
+	s := c.NewSession()
+	defer s.release()
+	w := c.Compile(queries...)
+	if err := s.Validate(w); err != nil {
 		return nil, nil, err
 	}
-	if libs, err = c.Libs(queries...); err != nil {
+	cf, err := s.Cflags(w)
+	if err != nil {
 		return nil, nil, err
 	}
-	return cflags, libs, nil
+	lf, err := s.Libs(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.FilterCflags(cf, true, true), c.FilterLibs(lf, true, true, true), nil
 }
 
 // Check verifies that the queries resolve: every package found (through
@@ -54,7 +64,9 @@ func (c *Client) Flags(queries ...string) (cflags, libs Fragments, err error) {
 // matched, Requires.private included (as Debian's pkgconf --exists does).
 // The error is a *ResolveError listing each problem.
 func (c *Client) Check(queries ...string) error {
-	return c.NewSession().ValidateAll(c.Compile(queries...))
+	s := c.NewSession()
+	defer s.release()
+	return s.ValidateAll(c.Compile(queries...))
 }
 
 // Exists reports whether Check succeeds.
@@ -64,6 +76,7 @@ func (c *Client) Exists(queries ...string) bool { return c.Check(queries...) == 
 // whole dependency graph as pkgconf does before printing anything.
 func (c *Client) Resolve(queries ...string) ([]*Package, error) {
 	s := c.NewSession()
+	defer s.release()
 	w := c.Compile(queries...)
 	if err := s.Validate(w); err != nil {
 		return nil, err

@@ -88,6 +88,7 @@ type Client struct {
 	skipConflicts  bool
 	skipProvides   bool
 	internalCflags bool
+	noPrune        bool // tests: walk every path as pkgconf does (see pruner)
 
 	st *state // shared by views made with WithStatic
 }
@@ -99,26 +100,11 @@ type state struct {
 	scan      []*Package // every valid package in search order, once scanned
 	scanned   bool
 	extraDirs []string // directories of .pc files named on the command line
-	matches   map[matchKey]*Package
-	listings  map[string]map[string]bool // directory -> file names, read once
-	misses    atomic.Int64               // opens that found no file
+	nextIdx   atomic.Int32
 }
-
-// listingAfter is how many failed opens a client makes before it lists the
-// search directories instead (one getdents pass beats many failed opens
-// for a long-lived client; a one-shot query rarely needs it).
-const listingAfter = 32
 
 // maxVisits bounds one walk of a query's graph (see ErrGraphTooLarge).
 const maxVisits = 1_000_000
-
-// matchKey names one entry of a package's Requires (list 0) or
-// Requires.private (list 1).
-type matchKey struct {
-	p    *Package
-	list int
-	i    int
-}
 
 type loaded struct {
 	pkg *Package
@@ -134,7 +120,8 @@ func New(opts Options) (*Client, error) {
 		env = os.Environ()
 	}
 	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
+		// only the variables a client reads are kept
+		if k, v, ok := strings.Cut(kv, "="); ok && clientReads(k) {
 			c.env[k] = v
 		}
 	}
@@ -144,6 +131,15 @@ func New(opts Options) (*Client, error) {
 	}
 	c.setup()
 	return c, nil
+}
+
+// clientReads reports whether a client uses the environment variable k.
+func clientReads(k string) bool {
+	switch k {
+	case "LIBRARY_PATH", "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH":
+		return true
+	}
+	return strings.HasPrefix(k, "PKG_CONFIG_")
 }
 
 func (c *Client) getenv(k string) (string, bool) {
@@ -322,6 +318,18 @@ func (c *Client) SearchPath() []string {
 	return append(append([]string(nil), c.dirs...), c.st.extraDirs...)
 }
 
+// searchDirs is SearchPath without the copy when no directory was added
+// by a query naming a .pc file; callers must not modify the result.
+func (c *Client) searchDirs() []string {
+	c.st.mu.Lock()
+	extra := c.st.extraDirs
+	c.st.mu.Unlock()
+	if len(extra) == 0 {
+		return c.dirs
+	}
+	return append(append(make([]string, 0, len(c.dirs)+len(extra)), c.dirs...), extra...)
+}
+
 // Sysroot returns the sysroot in effect ("" for none).
 func (c *Client) Sysroot() string { return c.sysroot }
 
@@ -396,12 +404,10 @@ func (c *Client) find(name string) *Package {
 	if ok {
 		return p
 	}
-	for _, d := range c.SearchPath() {
-		var listed map[string]bool
-		if !strings.Contains(name, "/") && c.st.misses.Load() >= listingAfter {
-			listed = c.listing(d)
-		}
-		if !c.noUninstalled && (listed == nil || listed[name+"-uninstalled.pc"]) {
+	// like pkgconf: open DIR/NAME-uninstalled.pc and DIR/NAME.pc directly,
+	// directory by directory, never listing a directory for a lookup
+	for _, d := range c.searchDirs() {
+		if !c.noUninstalled {
 			var err error
 			p, err = c.load(d+"/"+name+"-uninstalled.pc", true)
 			if p != nil {
@@ -410,17 +416,9 @@ func (c *Client) find(name string) *Package {
 			if !isNotExist(err) {
 				continue // pkgconf opened it: the installed file is not tried
 			}
-			c.st.misses.Add(1)
 		}
-		if listed != nil && !listed[name+".pc"] {
-			continue
-		}
-		var err error
-		if p, err = c.load(d+"/"+name+".pc", false); p != nil {
+		if p, _ = c.load(d+"/"+name+".pc", false); p != nil {
 			break
-		}
-		if isNotExist(err) {
-			c.st.misses.Add(1)
 		}
 	}
 	if p != nil {
@@ -476,13 +474,22 @@ func (c *Client) loadCached(path string, uninstalled bool) (*Package, error) {
 		return l.pkg, l.err
 	}
 	c.st.mu.Unlock()
-	data, err := readFile(path)
+	bp := readBufs.Get().(*[]byte)
+	data, err := readFile(path, (*bp)[:0])
 	var p *Package
 	if err != nil {
 		err = &InvalidFileError{Path: path, Err: err}
 	} else {
-		p, err = c.evaluate(Parse(path, data), uninstalled)
+		f := Parse(path, data)
+		if cap(data) <= 1<<20 {
+			*bp = data[:0]
+		}
+		p, err = c.evaluate(f, uninstalled)
+		if p != nil {
+			p.idx = c.st.nextIdx.Add(1)
+		}
 	}
+	readBufs.Put(bp)
 	c.st.mu.Lock()
 	if l, ok := c.st.byPath[key]; ok { // another goroutine won
 		c.st.mu.Unlock()
@@ -566,64 +573,38 @@ func parentDir(path string) string {
 }
 
 func (c *Client) cachedMatch(ref depRef) *Package {
-	c.st.mu.Lock()
-	defer c.st.mu.Unlock()
-	return c.st.matches[matchKey{ref.p, ref.list, ref.i}]
+	if ref.p == nil || ref.p.virtual || ref.list >= 2 {
+		return nil
+	}
+	slots := ref.p.match[ref.list]
+	if ref.i >= len(slots) {
+		return nil
+	}
+	return slots[ref.i].Load()
 }
 
 func (c *Client) storeMatch(ref depRef, p *Package) {
 	if ref.p == nil || ref.p.virtual || ref.list >= 2 {
 		return
 	}
-	c.st.mu.Lock()
-	defer c.st.mu.Unlock()
-	if c.st.matches == nil {
-		c.st.matches = map[matchKey]*Package{}
+	if slots := ref.p.match[ref.list]; ref.i < len(slots) {
+		slots[ref.i].Store(p)
 	}
-	c.st.matches[matchKey{ref.p, ref.list, ref.i}] = p
 }
 
-// listing returns the names in a search directory, read once per client
-// (nil when the directory cannot be listed: then every name is tried).
-// It saves the failed opens of NAME-uninstalled.pc and of NAME.pc in
-// directories that do not hold it.
-func (c *Client) listing(dir string) map[string]bool {
-	c.st.mu.Lock()
-	l, ok := c.st.listings[dir]
-	c.st.mu.Unlock()
-	if ok {
-		return l
-	}
-	f, err := os.Open(dir)
-	if err == nil {
-		names, rerr := f.Readdirnames(-1)
-		f.Close()
-		if rerr == nil {
-			l = make(map[string]bool, len(names))
-			for _, n := range names {
-				l[n] = true
-			}
-		}
-	}
-	c.st.mu.Lock()
-	if c.st.listings == nil {
-		c.st.listings = map[string]map[string]bool{}
-	}
-	c.st.listings[dir] = l
-	c.st.mu.Unlock()
-	return l
-}
+// readBufs recycles the buffers files are read into: Parse copies what it
+// keeps, so a buffer is free again once the file is parsed.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
 
 // readFile reads a whole .pc file with plain system calls: .pc files are
 // small and regular, so the runtime poller that os.File registers every
-// descriptor with is only overhead here.
-func readFile(path string) ([]byte, error) {
+// descriptor with is only overhead here. The result is appended to buf.
+func readFile(path string, buf []byte) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	buf := make([]byte, 0, 4096)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

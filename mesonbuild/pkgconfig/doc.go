@@ -69,6 +69,17 @@
 // none). PKG_CONFIG_FDO_SYSROOT_RULES turns off the first rule only, as
 // in pkgconf 1.8.
 //
+// # Cost
+//
+// A lookup by name opens DIR/NAME-uninstalled.pc and DIR/NAME.pc
+// directly, directory by directory, as pkgconf does; only List and a
+// Provides fallback list directories. A client reads each file once and
+// remembers what each Requires entry resolved to. The Cflags walk skips a
+// subtree when nothing in it can change the result (every package below
+// already collected and carrying only -I/-L/-F flags, which keep their
+// first copy), so graphs such as gtk+-3.0's cost one pass instead of one
+// per path; the output is the full walk's (TestPruneKeepsCflags).
+//
 // # Differences from pkgconf
 //
 // Where pkgconf 1.8.1 crashes or reads out of bounds (self-referential

@@ -16,30 +16,53 @@ const (
 
 // vars is a package's variable list. pkgconf keeps it newest first: a
 // redefinition deletes the old entry and inserts the new one at the head.
+// A .pc file has a handful of variables, so they are searched in two
+// slices; a map is added only for files with many.
 type vars struct {
 	keys []string // oldest first (pkgconf's list reversed)
-	m    map[string]string
+	vals []string
+	m    map[string]string // set once len(keys) > varsLinear
 }
 
+const varsLinear = 32
+
 func (v *vars) get(k string) (string, bool) {
-	s, ok := v.m[k]
-	return s, ok
+	if v.m != nil {
+		s, ok := v.m[k]
+		return s, ok
+	}
+	for i := len(v.keys) - 1; i >= 0; i-- {
+		if v.keys[i] == k {
+			return v.vals[i], true
+		}
+	}
+	return "", false
 }
 
 func (v *vars) set(k, val string) {
-	if v.m == nil {
-		v.m = map[string]string{}
-	}
-	if _, ok := v.m[k]; ok {
+	_, had := v.get(k)
+	if had {
 		for i, x := range v.keys {
 			if x == k {
 				v.keys = append(v.keys[:i], v.keys[i+1:]...)
+				v.vals = append(v.vals[:i], v.vals[i+1:]...)
 				break
 			}
 		}
 	}
+	if v.keys == nil {
+		v.keys, v.vals = make([]string, 0, 8), make([]string, 0, 8)
+	}
 	v.keys = append(v.keys, k)
-	v.m[k] = val
+	v.vals = append(v.vals, val)
+	if v.m == nil && len(v.keys) > varsLinear {
+		v.m = make(map[string]string, 2*len(v.keys))
+		for i, x := range v.keys {
+			v.m[x] = v.vals[i]
+		}
+	} else if v.m != nil {
+		v.m[k] = val
+	}
 }
 
 // expander evaluates ${var} references the way pkgconf_tuple_parse does.
@@ -81,14 +104,32 @@ func dequote(value string) string {
 // value starting with '/' gets the sysroot prepended (pkgconf rules).
 func (e *expander) expand(value string) string {
 	c := e.c
-	var buf []byte
 	sysroot := c.sysroot
-	if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
-		buf = append(buf, sysroot...)
+	if len(value) <= maxValue && strings.IndexByte(value, '$') < 0 &&
+		(sysroot == "" || value == "" || value[0] != '/') {
+		// nothing to expand and no sysroot rule: the value as it is
+		return value
 	}
-	for i := 0; i < len(value) && len(buf) < maxValue+1; i++ {
+	var b strings.Builder
+	b.Grow(len(value) + 64)
+	if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
+		b.WriteString(sysroot)
+	}
+	for i := 0; i < len(value) && b.Len() < maxValue+1; i++ {
 		if value[i] != '$' || i+1 >= len(value) || value[i+1] != '{' {
-			buf = append(buf, value[i])
+			// a run of literal bytes, up to the next '$' (at most
+			// maxValue+1 bytes in all, then the loop stops)
+			k := i + 1
+			if j := strings.IndexByte(value[k:], '$'); j >= 0 {
+				k += j
+			} else {
+				k = len(value)
+			}
+			if allowed := maxValue + 1 - b.Len(); k-i > allowed {
+				k = i + allowed
+			}
+			b.WriteString(value[i:k])
+			i = k - 1
 			continue
 		}
 		// a reference: the name runs to '}' or the end of the value
@@ -103,9 +144,9 @@ func (e *expander) expand(value string) string {
 		} else {
 			i = j
 		}
-		room := maxValue - len(buf)
+		room := maxValue - b.Len()
 		if g, ok := c.globals[name]; ok {
-			buf = appendBounded(buf, g, room)
+			writeBounded(&b, g, room)
 			if len(g) > room {
 				e.truncated = true
 				break
@@ -123,16 +164,16 @@ func (e *expander) expand(value string) string {
 		e.depth++
 		sub := e.expand(v)
 		e.depth--
-		buf = appendBounded(buf, sub, room)
+		writeBounded(&b, sub, room)
 		if len(sub) > room {
 			e.truncated = true
 			break
 		}
 	}
-	if len(buf) > maxValue {
-		buf = buf[:maxValue]
+	out := b.String()
+	if len(out) > maxValue {
+		out = out[:maxValue]
 	}
-	out := string(buf)
 	// pkgconf removes a sysroot that got prepended twice (once by a
 	// ${pc_sysrootdir} in the file, once by the rule above): when the
 	// sysroot occurs again after the first one, the leading one goes.
@@ -143,12 +184,12 @@ func (e *expander) expand(value string) string {
 	return out
 }
 
-func appendBounded(buf []byte, s string, room int) []byte {
+func writeBounded(b *strings.Builder, s string, room int) {
 	if room < 0 {
 		room = 0
 	}
 	if len(s) > room {
 		s = s[:room]
 	}
-	return append(buf, s...)
+	b.WriteString(s)
 }

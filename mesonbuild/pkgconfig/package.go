@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // Package is one module as read from its .pc file by a Client: variables
@@ -30,6 +31,13 @@ type Package struct {
 
 	vars    vars
 	virtual bool
+	// match caches, per entry of Requires (0) and Requires.private (1),
+	// the package it resolved to: pkgconf's pkgdep->match, kept for the
+	// client's life. Slots are atomic so concurrent queries can share it.
+	match [2][]atomic.Pointer[Package]
+	// idx numbers the packages a client loaded (from 1; 0 for virtual
+	// ones) so a session can keep per-package state in slices.
+	idx int32
 }
 
 // Variable returns the value of a variable defined in the file.
@@ -58,7 +66,13 @@ func (p *Package) VariableNames() []string {
 // pkgconf does while it reads: each variable when it is defined, each
 // property with the variables defined above it.
 func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
-	p := &Package{Path: f.Path, Uninstalled: uninstalled, Fields: map[string]string{}}
+	nf := 0
+	for i := range f.Entries {
+		if f.Entries[i].Op == ':' {
+			nf++
+		}
+	}
+	p := &Package{Path: f.Path, Uninstalled: uninstalled, Fields: make(map[string]string, nf)}
 	p.Dir = parentDir(f.Path)
 	e := &expander{c: c, vars: &p.vars}
 	p.vars.set("pcfiledir", e.expand(strings.ReplaceAll(p.Dir, " ", "\\ ")))
@@ -93,9 +107,11 @@ func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
 	}
 	haveName, haveDesc, haveVersion := st.name, st.desc, st.version
 	// merge syntax and semantic warnings in line order, syntax first
-	all := append(append([]Diagnostic(nil), f.Warnings...), warnings...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
-	p.Warnings = all
+	if len(f.Warnings)+len(warnings) > 0 {
+		all := append(append([]Diagnostic(nil), f.Warnings...), warnings...)
+		sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+		p.Warnings = all
+	}
 	if e.overflow {
 		d := Diagnostic{File: f.Path, Line: e.line, Msg: "error: " + ErrExpansionTooDeep.Error() + " (a value that expands to a reference to itself)"}
 		p.Warnings = append(p.Warnings, d)
@@ -116,6 +132,8 @@ func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
 		return nil, &InvalidFileError{Path: f.Path, Problems: p.Warnings}
 	}
 	p.Provides = append(p.Provides, Dependency{Name: p.ID, Op: Equal, Version: p.Version, HasVersion: true})
+	p.match[0] = make([]atomic.Pointer[Package], len(p.Requires))
+	p.match[1] = make([]atomic.Pointer[Package], len(p.RequiresPrivate))
 	return p, nil
 }
 
@@ -143,6 +161,21 @@ func (c *Client) munge(data string, uninstalled bool) string {
 	return data
 }
 
+// knownKeys are the properties evalEntry handles, lower case.
+var knownKeys = [...]string{"name", "description", "url", "version", "cflags", "cflags.private",
+	"libs", "libs.private", "requires", "requires.private", "requires.internal", "conflicts", "provides"}
+
+// lowerKey returns the lower-case spelling of a known property key without
+// allocating, and "" for any other key.
+func lowerKey(k string) string {
+	for _, kk := range knownKeys {
+		if equalFoldASCII(k, kk) {
+			return kk
+		}
+	}
+	return ""
+}
+
 type evalState struct{ name, desc, version bool }
 
 // evalEntry applies one definition, as pkgconf's parser callbacks do.
@@ -152,7 +185,8 @@ func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uni
 		p.vars.set(en.Key, e.expand(dequote(en.Value)))
 	case ':':
 		p.Fields[en.Key] = en.Value
-		switch strings.ToLower(en.Key) {
+		key := lowerKey(en.Key)
+		switch key {
 		case "name":
 			p.Name, st.name = e.expand(en.Value), true
 		case "description":
@@ -168,7 +202,7 @@ func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uni
 			p.Version, st.version = v, true
 		case "cflags", "cflags.private", "libs", "libs.private":
 			var dst *Fragments
-			switch strings.ToLower(en.Key) {
+			switch key {
 			case "cflags":
 				dst = &p.Cflags
 			case "cflags.private":

@@ -67,8 +67,15 @@ func ReadFile(path string) (*File, error) {
 // pkgconf, it skips lines it cannot read as "key=value" or "Key: value";
 // stray white space is recorded as a warning.
 func Parse(path string, data []byte) *File {
+	return parse(path, data, false)
+}
+
+func parse(path string, data []byte, slowOnly bool) *File {
 	f := &File{Path: path}
-	r := lineReader{data: data}
+	// keys and values of plain lines are cut from one copy of the file
+	// instead of being copied one by one
+	src := string(data)
+	r := lineReader{data: data, slowOnly: slowOnly}
 	lineno := 0
 	for {
 		line, ok := r.next()
@@ -76,7 +83,7 @@ func Parse(path string, data []byte) *File {
 			break
 		}
 		lineno++
-		f.parseLine(lineno, line)
+		f.parseLine(lineno, line, src, r.start)
 	}
 	return f
 }
@@ -88,7 +95,7 @@ func (f *File) warn(line int, msg string) {
 // parseLine follows pkgconf's parser.c: a key of letters, digits, '_' and
 // '.', starting with a letter, optional white space, one operator byte,
 // then the value with white space trimmed at both ends.
-func (f *File) parseLine(lineno int, line []byte) {
+func (f *File) parseLine(lineno int, line []byte, src string, off int) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		line = line[:i] // pkgconf reads the line as a C string
 	}
@@ -133,7 +140,17 @@ func (f *File) parseLine(lineno int, line []byte) {
 		}
 		end--
 	}
-	f.Entries = append(f.Entries, Entry{Line: lineno, Key: string(line[key:keyEnd]), Op: op, Value: string(line[p:end])})
+	e := Entry{Line: lineno, Op: op}
+	if off >= 0 {
+		// the line is data[off:off+len(line)] as read
+		e.Key, e.Value = src[off+key:off+keyEnd], src[off+p:off+end]
+	} else {
+		e.Key, e.Value = string(line[key:keyEnd]), string(line[p:end])
+	}
+	if f.Entries == nil {
+		f.Entries = make([]Entry, 0, 16)
+	}
+	f.Entries = append(f.Entries, e)
 }
 
 // lineReader reproduces pkgconf_fgetline: a backslash escapes the next
@@ -145,6 +162,12 @@ type lineReader struct {
 	data []byte
 	pos  int
 	buf  []byte
+	// start is the offset in data of the line last returned when it was
+	// returned as a slice of data (no escape, comment or CR in it), -1
+	// when it was assembled in buf.
+	start int
+	// slowOnly turns the fast path off (tests compare the two).
+	slowOnly bool
 }
 
 const eofByte = 0xff // what pkgconf stores when a comment ends at EOF
@@ -166,6 +189,21 @@ func (r *lineReader) ungetc(c int) {
 }
 
 func (r *lineReader) next() ([]byte, bool) {
+	// fast path: a line ended by '\n' with none of the bytes that need
+	// fgetline's rules is returned as it stands in data
+	for i := r.pos; !r.slowOnly && i < len(r.data) && i-r.pos < maxLine; i++ {
+		c := r.data[i]
+		if c == '\\' || c == '#' || c == '\r' {
+			break
+		}
+		if c == '\n' {
+			line := r.data[r.pos:i]
+			r.start = r.pos
+			r.pos = i + 1
+			return line, true
+		}
+	}
+	r.start = -1
 	s := r.buf[:0]
 	quoted := false
 	c := 0

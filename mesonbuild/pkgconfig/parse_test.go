@@ -1,6 +1,7 @@
 package pkgconfig
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,6 +115,11 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pf := Parse("/fuzz/f.pc", data)
+		// the fast path for plain lines must read what fgetline's
+		// byte-by-byte rules read
+		if slow := parse("/fuzz/f.pc", data, true); !reflect.DeepEqual(pf, slow) {
+			t.Fatalf("fast path %+v, byte by byte %+v", pf, slow)
+		}
 		lines := strings.Count(string(data), "\n") + strings.Count(string(data), "\r") + 1
 		for _, e := range pf.Entries {
 			if e.Line < 1 || e.Line > lines {

@@ -2,6 +2,8 @@ package pkgconfig
 
 import (
 	"fmt"
+	"math"
+	"sync"
 )
 
 // Session is one run of queries against a client with pkgconf's
@@ -24,12 +26,18 @@ type Session struct {
 	// validated records, per package, the largest depth budget with which
 	// its whole graph was checked without error (private walk or not):
 	// checking it again cannot fail, so it is skipped.
-	validated [2]map[*Package]int
+	// (indexed by Package.idx; absent is math.MinInt32)
+	validated [2][]int32
 	iterPriv  bool
 	// flags for the current walk
 	searchPrivate bool
 	skipRoot      bool
 	matches       map[depRef]*Package
+	// prune, when set, tells walk that the subtree below a package
+	// cannot change what is collected (see pruner)
+	prune func(*Package) bool
+	sc    *scratch // buffers to reuse, from the pool (may be nil)
+	pr    *pruner
 }
 
 type depRef struct {
@@ -40,7 +48,39 @@ type depRef struct {
 
 // NewSession starts a session on c.
 func (c *Client) NewSession() *Session {
-	return &Session{c: c, matches: map[depRef]*Package{}, validated: [2]map[*Package]int{{}, {}}}
+	s := &Session{c: c, matches: map[depRef]*Package{}}
+	if sc, ok := scratchPool.Get().(*scratch); ok {
+		s.sc = sc
+		s.validated = [2][]int32{sc.v0[:0], sc.v1[:0]}
+	}
+	return s
+}
+
+// scratch is per-package session state kept for reuse: sessions made by
+// the Client methods hand it back when they end.
+type scratch struct {
+	v0, v1, memo []int32
+	noop         []int8
+}
+
+var scratchPool sync.Pool
+
+// release hands the session's per-package state back for reuse; the
+// session must not be used afterwards.
+func (s *Session) release() {
+	sc := s.sc
+	if sc == nil {
+		sc = &scratch{}
+	}
+	sc.v0, sc.v1 = s.validated[0][:0], s.validated[1][:0]
+	if s.pr != nil {
+		sc.memo, sc.noop = s.pr.memo[:0], s.pr.noop[:0]
+	}
+	if cap(sc.v0)+cap(sc.v1)+cap(sc.memo) > 1<<16 {
+		return // do not keep huge buffers
+	}
+	s.sc, s.pr = nil, nil
+	scratchPool.Put(sc)
 }
 
 func (s *Session) report(format string, args ...any) {
@@ -76,19 +116,27 @@ type collectFunc func(p *Package)
 // verify finds the package for a dependency (Provides fallback included)
 // and checks its version.
 func (s *Session) verify(ref depRef, d Dependency) (*Package, error) {
-	if m, ok := s.matches[ref]; ok && ref.p != nil {
-		return m, nil
-	}
 	if ref.p != nil && !ref.p.virtual && ref.list < 2 {
 		// a package's own lists resolve the same way for the client's
 		// whole life once they resolved (pkgconf's pkgdep->match)
 		if m := s.c.cachedMatch(ref); m != nil {
-			s.matches[ref] = m
 			return m, nil
 		}
+	} else if m, ok := s.matches[ref]; ok && ref.p != nil {
+		return m, nil
 	}
 	p, _, err := s.verify1(ref, d)
 	return p, err
+}
+
+// remember records what a dependency resolved to: in the package for its
+// own Requires lists, in the session for the world and for Conflicts.
+func (s *Session) remember(ref depRef, p *Package) {
+	if ref.p != nil && !ref.p.virtual && ref.list < 2 && ref.i < len(ref.p.match[ref.list]) {
+		s.c.storeMatch(ref, p)
+		return
+	}
+	s.matches[ref] = p
 }
 
 func (s *Session) verify1(ref depRef, d Dependency) (*Package, bool, error) {
@@ -109,15 +157,13 @@ func (s *Session) verify1(ref depRef, d Dependency) (*Package, bool, error) {
 		if p == nil {
 			return nil, true, ErrNotFound
 		}
-		s.matches[ref] = p
-		s.c.storeMatch(ref, p)
+		s.remember(ref, p)
 		return p, true, nil
 	}
 	if !d.Op.Satisfied(p.Version, d.Version) {
 		return p, false, errVersion
 	}
-	s.matches[ref] = p
-	s.c.storeMatch(ref, p)
+	s.remember(ref, p)
 	return p, false, nil
 }
 
@@ -179,13 +225,20 @@ func (s *Session) traverse(root *Package, fn collectFunc, depth int, skipInterna
 		priv = 1
 	}
 	if fn == nil && !root.virtual {
-		if d, ok := s.validated[priv][root]; ok && depth <= d {
+		if i := int(root.idx); i > 0 && i < len(s.validated[priv]) && depth <= int(s.validated[priv][i]) {
 			return true
 		}
 		n := len(*errs)
 		ok := s.traverse1(root, fn, depth, skipInternal, errs)
 		if ok && len(*errs) == n {
-			s.validated[priv][root] = depth
+			if i := int(root.idx); i > 0 {
+				v := s.validated[priv]
+				if len(v) <= i {
+					v = growSlice(v, i, s.c, math.MinInt32)
+				}
+				v[i] = int32(min(depth, math.MaxInt32))
+				s.validated[priv] = v
+			}
 		}
 		return ok
 	}
@@ -244,6 +297,9 @@ func (s *Session) walk(parent *Package, list int, deps []Dependency, fn collectF
 			continue
 		}
 		if skipInternal && d.Internal {
+			continue
+		}
+		if s.prune != nil && s.prune(p) {
 			continue
 		}
 		if !s.traverse(p, fn, depth-1, skipInternal, errs) {
@@ -356,11 +412,26 @@ func (s *Session) ValidateAll(w *World) error {
 func (s *Session) Cflags(w *World) (Fragments, error) {
 	var list fragList
 	skipInternal := !s.c.internalCflags
+	// A package met again in the walk whose Cflags are all -I, -L or -F
+	// adds nothing: those fragments keep their first copy and are never
+	// removed, so the second pass over them is skipped.
+	pr := &pruner{c: s.c}
+	if s.sc != nil {
+		pr.memo, pr.noop = s.sc.memo[:0], s.sc.noop[:0]
+	}
+	s.pr = pr
+	if !s.c.noPrune {
+		s.prune = pr.done
+	}
 	err := s.run(w, true, s.c.maxDepth, func(p *Package) {
+		if pr.collected(p) {
+			return
+		}
 		for _, f := range p.Cflags {
 			list = list.add(f, false)
 		}
 	}, skipInternal)
+	s.prune = nil
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +448,131 @@ func (s *Session) Cflags(w *World) (Fragments, error) {
 		}
 	}
 	return Fragments(list), nil
+}
+
+// pruner lets the Cflags walk skip a subtree that cannot change the
+// result. pkgconf 1.8 walks every path of the graph (gtk+-3.0 has
+// thousands); walking a package again only matters when it or something
+// below it adds a fragment that is not already kept. A package whose own
+// Cflags are all -I/-L/-F (first copy kept, never removed) and that was
+// already collected adds nothing the second time; when that holds for
+// everything reachable from it (Requires and Requires.private, whatever
+// the ancestors and the depth left), its whole subtree is a no-op.
+type pruner struct {
+	// state per Package.idx: 0 not collected yet, 1 collected and a
+	// revisit adds nothing, 2 collected and a revisit may add something
+	noop []int8
+	seen int // packages collected, the generation of negative answers
+	// memo per Package.idx: 0 unknown, -1 done for good, n+1 not done
+	// while seen == n (a newly collected package can make it done)
+	memo []int32
+	busy []*Package // packages on the current check's path (cycles)
+	c    *Client
+}
+
+// growSlice extends per-package session state so index i fits, in one
+// step to the number of packages the client has loaded so far.
+func growSlice[T any](v []T, i int, c *Client, zero T) []T {
+	n := int(c.st.nextIdx.Load()) + 1
+	if n <= i {
+		n = i + 1
+	}
+	old := len(v)
+	if cap(v) >= n {
+		v = v[:n]
+	} else {
+		nv := make([]T, n)
+		copy(nv, v)
+		v = nv
+	}
+	for j := old; j < n; j++ {
+		v[j] = zero
+	}
+	return v
+}
+
+// collected records that p's Cflags were added, and returns true when
+// they had been before and adding them again changes nothing.
+func (pr *pruner) collected(p *Package) (skip bool) {
+	i := int(p.idx)
+	if i <= 0 {
+		return false
+	}
+	if len(pr.noop) <= i {
+		pr.noop = growSlice(pr.noop, i, pr.c, 0)
+	}
+	switch pr.noop[i] {
+	case 1:
+		return true
+	case 0:
+		pr.noop[i] = 2
+		if firstWinsOnly(p.Cflags) {
+			pr.noop[i] = 1
+		}
+		pr.seen++
+	}
+	return false
+}
+
+// done reports whether walking p's subtree again cannot change the
+// collected Cflags. It answers no when unsure.
+func (pr *pruner) done(p *Package) bool {
+	i := int(p.idx)
+	if i <= 0 || i >= len(pr.noop) || pr.noop[i] != 1 {
+		return false
+	}
+	if len(pr.memo) <= i {
+		pr.memo = growSlice(pr.memo, i, pr.c, 0)
+	}
+	if m := pr.memo[i]; m < 0 || int(m) == pr.seen+1 {
+		return m < 0
+	}
+	for _, b := range pr.busy {
+		if b == p {
+			return false // on a cycle: do not conclude
+		}
+	}
+	pr.busy = append(pr.busy, p)
+	ok := true
+	for list, deps := range [2][]Dependency{p.Requires, p.RequiresPrivate} {
+		slots := p.match[list]
+		for i, d := range deps {
+			if d.Name == "" {
+				continue
+			}
+			if i >= len(slots) {
+				ok = false
+				break
+			}
+			m := slots[i].Load()
+			if m == nil || !pr.done(m) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+	}
+	pr.busy = pr.busy[:len(pr.busy)-1]
+	if ok {
+		pr.memo[i] = -1
+	} else if len(pr.busy) == 0 {
+		// a "no" found under a cycle guard is only valid for this check
+		pr.memo[i] = int32(pr.seen + 1)
+	}
+	return ok
+}
+
+// firstWinsOnly reports whether every fragment is of a kind whose first
+// copy is kept by a non-private add (-I, -L, -F).
+func firstWinsOnly(fs Fragments) bool {
+	for _, f := range fs {
+		if f.Type != 'I' && f.Type != 'L' && f.Type != 'F' {
+			return false
+		}
+	}
+	return true
 }
 
 // Libs resolves the world's linker flags as pkgconf --libs does, before
