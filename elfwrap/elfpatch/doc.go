@@ -31,6 +31,17 @@
 // written and compared with what was asked; on any error no output file is
 // created and an existing one is left as it was.
 //
+// Writing costs little more than the copy itself: the output is described
+// as the original plus the patched byte ranges (a few KiB), never built as
+// a second copy in memory. PatchFile maps the input, so parsing reads only
+// the pages of the headers and dynamic tables, and has the kernel copy the
+// unchanged bulk into the temporary file (copy_file_range(2): a reflink on
+// XFS/btrfs, an in-kernel copy on ext4, a plain copy across file systems)
+// before writing the patched ranges. The self-check parses a sparse view
+// holding only the structures the parser reads (headers, tables,
+// interpreter, dynamic section, string table, version needs); anything it
+// misses reads as zeros, which can only fail the check, never pass it.
+//
 // Compatibility notes: AddNeeded does not add a name that is already needed
 // (patchelf 0.14 adds a duplicate), so repeating an operation never changes
 // the file; ReplaceNeeded also renames the library in the GNU version-needs

@@ -117,16 +117,14 @@ func Parse(data []byte) (*File, error) {
 
 // Open reads and parses the ELF file at path.
 func Open(path string) (*File, error) {
-	st, err := os.Stat(path)
+	fh, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	data, err := os.ReadFile(path)
+	defer fh.Close()
+	data, err := readAll(fh, st.Size())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f, err := Parse(data)
 	if err != nil {

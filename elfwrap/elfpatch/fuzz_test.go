@@ -1,6 +1,7 @@
 package elfpatch
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"os"
@@ -64,6 +65,16 @@ func FuzzPatch(f *testing.F) {
 				t.Fatalf("write failed but %s exists", out)
 			}
 			return
+		}
+		// The streamed output (what WriteFile and PatchFile write) is the
+		// same bytes.
+		m, err := file.build()
+		if err != nil {
+			t.Fatalf("Bytes succeeded but build failed: %v", err)
+		}
+		var streamed bytes.Buffer
+		if err := m.writeTo(&streamed, nil); err != nil || !bytes.Equal(streamed.Bytes(), b) {
+			t.Fatalf("streamed output (%d bytes, %v) differs from Bytes (%d bytes)", streamed.Len(), err, len(b))
 		}
 		g, err := Parse(b)
 		if err != nil {

@@ -154,6 +154,20 @@ func (f *File) Bytes() ([]byte, error) {
 	if !f.edited {
 		return slices.Clone(f.data), nil
 	}
+	m, err := f.build()
+	if err != nil {
+		return nil, err
+	}
+	return m.bytes(), nil
+}
+
+// build lays out the patched file and checks it; the result describes the
+// output without copying the unchanged parts of the original.
+func (f *File) build() (*image, error) {
+	if !f.edited {
+		n := uint64(len(f.data))
+		return newImage(f.data, n, n, n), nil
+	}
 	h := f.hdr
 	o := h.order
 
@@ -575,7 +589,7 @@ func (f *File) place(lay *layout, ds []byte, dyn []dynEntry, interpRaw []byte) e
 }
 
 // assemble builds the output file. lay is nil when everything fits in place.
-func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []vnFix, lay *layout) ([]byte, error) {
+func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []vnFix, lay *layout) (*image, error) {
 	h := f.hdr
 	ws := h.wordSize()
 	progs := slices.Clone(f.progs)
@@ -680,48 +694,63 @@ func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []v
 		shoff = roundUp(size, ws)
 		size = shoff + h.shnum*h.shdrSize()
 	}
-	out := make([]byte, size)
-	// Version records renamed by ReplaceNeeded are fixed in the source
-	// first: .gnu.version_r may itself be carried to the new segment.
-	src := f.data
-	if len(vnFixes) > 0 {
-		src = slices.Clone(f.data)
+	tailOff := cut // zeros between the kept prefix and the new segment
+	if moving {
+		tailOff = max(cut, min(lay.off, size))
+	}
+	m := newImage(f.data, cut, tailOff, size)
+	// Version records renamed by ReplaceNeeded: fixed where they stay, and
+	// in the copies of carried ranges (.gnu.version_r may itself be carried
+	// to the new segment).
+	fix := func(b []byte, at uint64) {
 		for _, fx := range vnFixes {
-			h.order.PutUint32(src[fx.off:], uint32(fx.val))
+			if fx.off >= at && fx.off+4 <= at+uint64(len(b)) {
+				h.order.PutUint32(b[fx.off-at:], uint32(fx.val))
+			}
 		}
 	}
-	copy(out, src[:cut])
-	seg := func(pos uint64) []byte { return out[lay.off+pos:] }
-	// Carried notes first: their source may lie in a reused segment that the
-	// copy above cut off, so read them from the input.
+	for _, fx := range vnFixes {
+		if fx.off+4 <= cut {
+			h.order.PutUint32(m.at(fx.off, 4), uint32(fx.val))
+		}
+	}
+	seg := func(pos, n uint64) []byte { return m.at(lay.off+pos, n) }
+	// Carried notes first: their source may lie in a reused segment that is
+	// not part of the output's kept prefix, so read them from the input.
 	for _, c := range lay.carries {
-		copy(seg(c.pos), src[c.off:c.off+c.size])
+		b := seg(c.pos, c.size)
+		copy(b, f.data[c.off:c.off+c.size])
+		fix(b, c.off)
 	}
 	if lay.moveStr {
-		copy(seg(lay.strPos), ds)
+		copy(seg(lay.strPos, uint64(len(ds))), ds)
 	} else if f.dynstr != nil {
-		copy(out[f.strOff:], ds) // same length, or grown into room makeStrRoom made
+		copy(m.at(f.strOff, uint64(len(ds))), ds) // same length, or grown into room makeStrRoom made
 	}
 	if lay.moveInterp {
-		copy(seg(lay.interpPos), interpRaw)
+		copy(seg(lay.interpPos, uint64(len(interpRaw))), interpRaw)
 	} else if f.interpSet {
 		p := f.progs[f.interpIdx]
-		clear(out[p.off : p.off+p.filesz])
-		copy(out[p.off:], interpRaw)
+		b := m.at(p.off, p.filesz)
+		clear(b)
+		copy(b, interpRaw)
 	}
+	var dynAt, dynLen uint64
 	if f.dynIdx >= 0 {
-		var at, slots uint64
+		var slots uint64
 		if lay.moveDyn {
-			at, slots = lay.off+lay.dynPos, uint64(len(dyn)+1)
+			dynAt, slots = lay.off+lay.dynPos, uint64(len(dyn)+1)
 		} else {
-			at, slots = f.progs[f.dynIdx].off, f.dynCap
+			dynAt, slots = f.progs[f.dynIdx].off, f.dynCap
 		}
 		es := h.dynEntSize()
-		clear(out[at : at+slots*es])
+		dynLen = slots * es
+		b := m.at(dynAt, dynLen)
+		clear(b)
 		for i, d := range dyn {
-			b := out[at+uint64(i)*es:]
-			h.putWord(b, uint64(d.tag))
-			h.putWord(b[ws:], d.val)
+			e := b[uint64(i)*es:]
+			h.putWord(e, uint64(d.tag))
+			h.putWord(e[ws:], d.val)
 		}
 	}
 	nh := h
@@ -731,18 +760,74 @@ func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []v
 			nh.phoff = lay.off + lay.phPos
 		}
 	}
+	phLen := uint64(len(progs)) * h.phdrSize()
+	b := m.at(nh.phoff, phLen)
 	for i, p := range progs {
-		h.putProg(out[nh.phoff+uint64(i)*h.phdrSize():], p)
+		h.putProg(b[uint64(i)*h.phdrSize():], p)
 	}
 	nh.shoff = shoff
-	for i, s := range sects {
-		h.putSect(out[shoff+uint64(i)*h.shdrSize():], s)
+	shLen := uint64(len(sects)) * h.shdrSize()
+	if shLen > 0 {
+		b = m.at(shoff, shLen)
+		for i, s := range sects {
+			h.putSect(b[uint64(i)*h.shdrSize():], s)
+		}
 	}
-	nh.putHeaderTables(out)
-	if err := f.verify(out, dyn); err != nil {
+	nh.putHeaderTables(m.at(0, h.ehdrSize()))
+	if m.outside {
+		return nil, fmt.Errorf("%w: internal check: the layout writes past the end of the %d-byte output", ErrUnsupported, size)
+	}
+
+	// The self-check parses the output as a loader would see it. Only the
+	// structures the parser reads are filled in (headers, tables, the
+	// interpreter, the dynamic section, the string table, version needs);
+	// a range left out reads as zeros and fails the check, never passes it.
+	ranges := [][2]uint64{
+		{0, h.ehdrSize()},
+		{nh.phoff, nh.phoff + phLen},
+		{shoff, shoff + shLen},
+		{dynAt, dynAt + dynLen},
+	}
+	// The string table where the output's own DT_STRTAB/DT_STRSZ and
+	// program headers put it, found as the parser will find it.
+	var strtab, strsz uint64
+	hasT, hasS := false, false
+	for _, d := range dyn {
+		switch {
+		case d.tag == elf.DT_STRTAB && !hasT:
+			strtab, hasT = d.val, true
+		case d.tag == elf.DT_STRSZ && !hasS:
+			strsz, hasS = d.val, true
+		}
+	}
+	if end, ok := checkedAdd(strtab, strsz); hasT && hasS && ok {
+		for _, p := range progs {
+			if p.typ == elf.PT_LOAD && strtab >= p.vaddr && end <= p.vaddr+p.filesz {
+				ranges = append(ranges, [2]uint64{p.off + (strtab - p.vaddr), p.off + (end - p.vaddr)})
+				break
+			}
+		}
+	}
+	for _, p := range progs {
+		if p.typ == elf.PT_INTERP || p.typ == elf.PT_DYNAMIC {
+			ranges = append(ranges, [2]uint64{p.off, p.off + p.filesz})
+		}
+	}
+	for _, s := range sects {
+		if s.typ == elf.SHT_GNU_VERNEED {
+			ranges = append(ranges, [2]uint64{s.off, s.off + s.size})
+		}
+	}
+	for _, vo := range f.verneedOff {
+		ranges = append(ranges, [2]uint64{vo, vo + 16})
+	}
+	check, free := m.sparse(ranges)
+	err := f.verify(check, dyn)
+	free() // verify keeps nothing of the buffer: Parse copies the strings
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return m, nil
 }
 
 // vnFix rewrites the vn_file field at off (a file offset) to val.

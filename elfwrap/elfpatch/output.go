@@ -2,7 +2,15 @@ package elfpatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"unsafe"
 
 	"github.com/hostkit-dev/hostkit/internal/atomicfile"
 )
@@ -27,37 +35,83 @@ func (f *File) WriteFile(path string) error {
 
 // WriteFileWith is WriteFile with options.
 func (f *File) WriteFileWith(path string, o WriteOptions) error {
-	out, err := f.Bytes()
+	m, err := f.build()
 	if err != nil {
-		if f.name != "" {
-			return fmt.Errorf("%s: %w", f.name, err)
-		}
-		return err
+		return f.wrap(err)
 	}
-	perm := f.mode.Perm()
-	if perm == 0 {
-		perm = 0o755
+	// The output is streamed: the unchanged bulk straight from the input
+	// buffer, the patched ranges in between; no second copy of the file is
+	// built in memory.
+	return replaceFile(path, f.perm(), o.NoSync, func(tmp *os.File) error {
+		return m.writeTo(tmp, nil)
+	})
+}
+
+func (f *File) wrap(err error) error {
+	if f.name != "" {
+		return fmt.Errorf("%s: %w", f.name, err)
 	}
-	return atomicfile.Write(path, out, atomicfile.Options{Perm: perm, ForcePerm: true, NoSync: o.NoSync})
+	return err
+}
+
+func (f *File) perm() fs.FileMode {
+	if p := f.mode.Perm(); p != 0 {
+		return p
+	}
+	return 0o755
 }
 
 // PatchFile opens the ELF file at path, applies edit and writes the result
 // to output (path itself when output is empty). It writes nothing when edit
 // returns an error or the output cannot be built; when edit changes nothing
-// and output is path, the file is left untouched.
+// and output is path, the file is left untouched. The *File passed to edit
+// is valid only until edit returns.
 func PatchFile(ctx context.Context, path, output string, edit func(*File) error) error {
 	return PatchFileWith(ctx, path, output, WriteOptions{}, edit)
 }
 
 // PatchFileWith is PatchFile with write options.
-func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edit func(*File) error) error {
+//
+// It reads only what it needs: the input is mapped, so parsing touches the
+// pages of the headers and the dynamic tables alone, and the unchanged
+// bulk of the output is copied by the kernel from the input file
+// (copy_file_range(2): a reflink on file systems that share extents, an
+// in-kernel copy otherwise, a plain copy across file systems); only the
+// patched ranges are written from memory.
+func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edit func(*File) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := Open(path)
+	fh, st, err := openRegular(path)
 	if err != nil {
 		return err
 	}
+	defer fh.Close()
+	data, free, mapped := mapFile(fh, st.Size())
+	if mapped {
+		defer free()
+		// A file truncated by someone else while it is mapped faults on
+		// access (SIGBUS): make that a panic of this goroutine, and the
+		// panic an error.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				lo := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+				fault, ok := r.(interface{ Addr() uintptr })
+				if !ok || fault.Addr() < lo || fault.Addr()-lo >= uintptr(len(data)) {
+					panic(r) // not a read of the mapping
+				}
+				err = fmt.Errorf("%s: %w: the file shrank while it was being read", path, ErrMalformed)
+			}
+		}()
+	} else if data, err = readAll(fh, st.Size()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	f, err := Parse(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	f.name, f.mode = path, st.Mode()
 	if err := edit(f); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -70,5 +124,124 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return f.WriteFileWith(output, o)
+	m, err := f.build()
+	if err != nil {
+		return f.wrap(err)
+	}
+	return replaceFile(output, f.perm(), o.NoSync, func(tmp *os.File) error {
+		var copySrc func(lo, hi uint64) error
+		if mapped {
+			copySrc = func(lo, hi uint64) error {
+				if _, err := fh.Seek(int64(lo), io.SeekStart); err != nil {
+					return err
+				}
+				// *os.File.ReadFrom: copy_file_range, else sendfile, else
+				// a buffered copy.
+				n, err := io.Copy(tmp, &io.LimitedReader{R: fh, N: int64(hi - lo)})
+				if err == nil && n != int64(hi-lo) {
+					err = fmt.Errorf("%w: the file shrank while it was being patched", ErrMalformed)
+				}
+				return err
+			}
+		}
+		return m.writeTo(tmp, copySrc)
+	})
+}
+
+// openRegular opens path for reading and checks that it is a regular file.
+// O_NONBLOCK keeps the open of a FIFO from waiting for a writer; it is
+// refused by the check.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		fh.Close()
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return fh, st, nil
+}
+
+// readAll reads fh to its end with one read when the size is right.
+func readAll(fh *os.File, size int64) ([]byte, error) {
+	data := make([]byte, 0, max(size, 0)+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := fh.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// replaceFile atomically replaces path with what write puts into a
+// temporary file beside it, given mode perm: the pattern of
+// internal/atomicfile (temporary file in the same directory, fsync,
+// chmod, rename, fsync of the directory; temporary name with
+// atomicfile.TempPrefix), with access to the *os.File so that the
+// unchanged bulk can be copied by the kernel. On any error the temporary
+// file is removed and path is as it was.
+func replaceFile(path string, perm fs.FileMode, noSync bool, write func(tmp *os.File) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s exists and is not a regular file (%s)", path, fi.Mode().Type())
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, atomicfile.TempPrefix+base+"-*") // mode 0600 until complete
+	if err != nil {
+		return fmt.Errorf("creating a temporary file beside %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	fail := func(err error) error { return fmt.Errorf("writing %s: %w", path, err) }
+	if err := write(tmp); err != nil {
+		return fail(err)
+	}
+	if !noSync {
+		if err := tmp.Sync(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmpName)
+		done = true
+		return fail(err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		os.Remove(tmpName)
+		done = true
+		return fail(err)
+	}
+	done = true
+	if !noSync {
+		if err := atomicfile.SyncDir(dir); err != nil {
+			return fmt.Errorf("%s replaced but its directory not synced: %w", path, err)
+		}
+	}
+	return nil
 }

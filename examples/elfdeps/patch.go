@@ -182,13 +182,28 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if o.autoDir != "" {
 		return runAutoPatch(ctx, o, stdout, stderr)
 	}
-	// Files are independent: patch them in parallel, print in order.
+	if len(o.files) == 1 {
+		// One file (how build scripts call patchelf): no goroutine, no
+		// buffered output.
+		if err := patchOne(ctx, o, o.files[0], stdout); err != nil {
+			fmt.Fprintf(stderr, "elfdeps patch: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	// Files are independent: patch them in parallel, print in order. With
+	// fsync the workers mostly wait for the disk, so more of them run than
+	// there are CPUs: their syncs share journal commits.
 	type result struct {
 		out bytes.Buffer
 		err error
 	}
 	results := make([]result, len(o.files))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	workers := runtime.GOMAXPROCS(0)
+	if !o.noSync {
+		workers = max(4*workers, 8)
+	}
+	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	for i, file := range o.files {
 		wg.Add(1)
