@@ -185,6 +185,11 @@ func InspectInterpreter(p string) InterpreterInfo {
 	info := InterpreterInfo{Exists: true}
 	for _, prog := range ef.Progs {
 		if prog.Type == elf.PT_INTERP {
+			// The kernel refuses a PT_INTERP longer than PATH_MAX; a
+			// corrupt or hostile size must not make the allocation panic.
+			if prog.Filesz < 2 || prog.Filesz > 4096 {
+				continue
+			}
 			b := make([]byte, prog.Filesz)
 			if _, err := prog.ReadAt(b, 0); err == nil {
 				info.Loader = strings.TrimRight(string(b), "\x00")

@@ -63,6 +63,10 @@ func Match(entries []Entry, header []byte, path string) MatchResult {
 			res.Skipped = append(res.Skipped, Skip{e.Name, why})
 			continue
 		}
+		if why := unmatchable(&e.Registration); why != "" {
+			res.Skipped = append(res.Skipped, Skip{e.Name, why})
+			continue
+		}
 		if j := mismatchAt(buf[:], e.Offset, e.Magic, e.Mask); j >= 0 {
 			mk := byte(0xff)
 			if e.Mask != nil {
@@ -83,8 +87,24 @@ func Match(entries []Entry, header []byte, path string) MatchResult {
 	return res
 }
 
+// unmatchable says why a magic registration cannot take part in matching
+// (the kernel would have refused it: a negative offset, magic past the
+// bytes it reads, a mask of another length, an empty magic), or "".
+// Entries from a mount are always matchable; hand-built ones may not be.
+func unmatchable(r *Registration) string {
+	switch {
+	case len(r.Magic) == 0:
+		return "invalid entry: empty magic"
+	case r.Offset < 0 || len(r.Magic) > BufSize || r.Offset > BufSize-len(r.Magic):
+		return "invalid entry: offset " + strconv.Itoa(r.Offset) + " + magic length " + strconv.Itoa(len(r.Magic)) + " is outside the " + strconv.Itoa(BufSize) + " bytes the kernel reads"
+	case r.Mask != nil && len(r.Mask) != len(r.Magic):
+		return "invalid entry: mask length " + strconv.Itoa(len(r.Mask)) + " differs from magic length " + strconv.Itoa(len(r.Magic))
+	}
+	return ""
+}
+
 // mismatchAt returns the index of the first magic byte that differs under
-// the mask, or -1 when all match.
+// the mask, or -1 when all match. The caller has checked unmatchable.
 func mismatchAt(buf []byte, off int, magic, mask []byte) int {
 	for j := range magic {
 		if off+j >= len(buf) {
@@ -120,7 +140,7 @@ func (r *Registration) matches(buf *[BufSize]byte, path string, dot int) bool {
 	if r.Kind == KindExtension {
 		return dot >= 0 && path[dot+1:] == r.Extension
 	}
-	return mismatchAt(buf[:], r.Offset, r.Magic, r.Mask) < 0
+	return unmatchable(r) == "" && mismatchAt(buf[:], r.Offset, r.Magic, r.Mask) < 0
 }
 
 // Matches reports whether the registration applies to a file with these

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
@@ -352,5 +353,68 @@ func TestFindAgreesWithMatch(t *testing.T) {
 		if (m.Entry == nil) != (f == nil) || f != nil && f.Name != m.Entry.Name {
 			t.Errorf("%s: Match %v, Find %v", tg.Name, m.Entry, f)
 		}
+	}
+}
+
+// TestMatchInvalidEntriesDoNotPanic: Match, Find and Matches take entries
+// built by hand, which may break the kernel's rules (an offset past the
+// 256 bytes read, a negative offset, a mask of another length). They must
+// pass over such an entry with a reason, never index out of range.
+func TestMatchInvalidEntriesDoNotPanic(t *testing.T) {
+	good := binfmt.Registration{Name: "good", Kind: binfmt.KindMagic, Magic: []byte{0x7f}, Interpreter: "/i"}
+	for _, r := range []binfmt.Registration{
+		{Name: "far", Kind: binfmt.KindMagic, Offset: 300, Magic: []byte{1}, Interpreter: "/i"},
+		{Name: "edge", Kind: binfmt.KindMagic, Offset: 255, Magic: []byte{0, 0}, Interpreter: "/i"},
+		{Name: "neg", Kind: binfmt.KindMagic, Offset: -1, Magic: []byte{1}, Interpreter: "/i"},
+		{Name: "mask", Kind: binfmt.KindMagic, Magic: []byte{0x7f, 0}, Mask: []byte{0xff}, Interpreter: "/i"},
+		{Name: "empty", Kind: binfmt.KindMagic, Interpreter: "/i"},
+	} {
+		entries := []binfmt.Entry{{Registration: r, Enabled: true}, {Registration: good, Enabled: true}}
+		res := binfmt.Match(entries, []byte{0x7f, 0}, "/p")
+		if res.Entry == nil || res.Entry.Name != "good" || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "invalid entry") {
+			t.Errorf("%s: Match = %+v", r.Name, res)
+		}
+		if e := binfmt.Find(entries, []byte{0x7f, 0}, "/p"); e == nil || e.Name != "good" {
+			t.Errorf("%s: Find = %v", r.Name, e)
+		}
+		if r.Matches([]byte{0x7f, 0}, "/p") {
+			t.Errorf("%s: Matches = true for a registration the kernel refuses", r.Name)
+		}
+	}
+}
+
+// TestInspectInterpreterHostileInterpSize: an interpreter file whose
+// PT_INTERP header claims an absurd size (a corrupt or hostile file) must
+// not make InspectInterpreter allocate that much or panic.
+func TestInspectInterpreterHostileInterpSize(t *testing.T) {
+	data, err := os.ReadFile("/bin/true") // dynamically linked: has PT_INTERP
+	if err != nil {
+		t.Skipf("no /bin/true: %v", err)
+	}
+	if got := binfmt.InspectInterpreter("/bin/true"); !got.Exists || got.Loader == "" {
+		t.Fatalf("/bin/true: %+v, want an existing dynamically linked file", got)
+	}
+	le := binary.LittleEndian
+	if data[4] != 2 || data[5] != 1 {
+		t.Skip("/bin/true is not ELF64 little-endian")
+	}
+	phoff, phentsize, phnum := le.Uint64(data[0x20:]), uint64(le.Uint16(data[0x36:])), uint64(le.Uint16(data[0x38:]))
+	patched := false
+	for i := uint64(0); i < phnum; i++ {
+		ph := data[phoff+i*phentsize:]
+		if le.Uint32(ph) == uint32(elf.PT_INTERP) {
+			le.PutUint64(ph[0x20:], 1<<62) // p_filesz
+			patched = true
+		}
+	}
+	if !patched {
+		t.Fatal("no PT_INTERP in /bin/true")
+	}
+	p := t.TempDir() + "/interp"
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := binfmt.InspectInterpreter(p); !got.Exists || got.Loader != "" {
+		t.Errorf("patched interpreter: %+v, want Exists and no loader", got)
 	}
 }

@@ -110,7 +110,16 @@ var knownSegments = []string{"prot", "type", "model", "cmds", "vcp", "mccs_ver",
 type capsParser struct {
 	s    string
 	caps *Capabilities
+	// steps counts the bytes match has scanned; past capsScanBudget every
+	// parenthesis counts as never closed, so nested unclosed groups
+	// ("((((...", "vcp(vcp(...") cost linear time, not quadratic.
+	steps     int
+	overspent bool
 }
+
+// capsScanBudget bounds match's total work: real strings (a few hundred
+// bytes, nesting depth 3) use a few thousand steps.
+const capsScanBudget = 1 << 22
 
 func (p *capsParser) warn(off int, format string, args ...any) {
 	if len(p.caps.Warnings) < 200 {
@@ -174,6 +183,14 @@ func ParseCapabilities(s string) (*Capabilities, error) {
 // match returns the index of the parenthesis closing the one at open, or
 // end when it is never closed. A "bin(N(" binary segment is skipped whole.
 func (p *capsParser) match(open, end int) int {
+	if p.steps > capsScanBudget {
+		if !p.overspent {
+			p.overspent = true
+			p.warn(open, "parentheses nested too deeply or never closed; the rest is read as unclosed")
+		}
+		return end
+	}
+	p.steps += end - open
 	depth := 0
 	s := p.s
 	for i := open; i < end; i++ {
@@ -226,7 +243,7 @@ func (p *capsParser) binAt(i, end int) (n, body int, ok bool) {
 		return 0, 0, false
 	}
 	n, err := strconv.Atoi(s[i+1 : j])
-	if err != nil || j+1+n > end {
+	if err != nil || n > end-(j+1) { // not j+1+n > end: a huge N would overflow
 		return 0, 0, false
 	}
 	return n, j + 1, true

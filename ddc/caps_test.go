@@ -268,11 +268,55 @@ func TestCapabilitiesRoundTrip(t *testing.T) {
 	})
 }
 
+// TestParseCapabilitiesHugeBinaryLength: a "bin(N(" whose N is near the
+// int limit must be refused as a bad binary segment, not overflow the
+// bounds check and index out of range.
+func TestParseCapabilitiesHugeBinaryLength(t *testing.T) {
+	for _, s := range []string{
+		"(prot(monitor)edid bin(9223372036854775800(x)))",
+		"(prot(monitor)bin(9223372036854775807(xx)))",
+		"(prot(monitor)edid bin(9223372036854775807(",
+	} {
+		c, err := ParseCapabilities(s)
+		if err != nil || c.Prot != "monitor" || len(c.EDID) != 0 {
+			t.Errorf("%q: prot %q, edid % X, err %v", s, c.Prot, c.EDID, err)
+		}
+	}
+}
+
+// TestParseCapabilitiesUnclosedNesting: a string of 64 KiB (the most a
+// session reads) of unclosed groups used to take match an O(n) scan per
+// '(' (about 40 s for "((((..."); the scan budget makes the rest count as
+// unclosed, says so in a warning, and still reads what comes first.
+func TestParseCapabilitiesUnclosedNesting(t *testing.T) {
+	for _, tail := range []string{strings.Repeat("(", 64<<10), strings.Repeat("vcp(", 16<<10)} {
+		c, err := ParseCapabilities("prot(monitor)" + tail)
+		if err != nil || c.Prot != "monitor" {
+			t.Fatalf("%.8q...: prot %q, err %v", tail, c.Prot, err)
+		}
+		found := false
+		for _, w := range c.Warnings {
+			found = found || strings.Contains(w.Msg, "nested too deeply")
+		}
+		if !found {
+			t.Errorf("%.8q...: no warning about the nesting in %v", tail, c.Warnings)
+		}
+	}
+}
+
+func BenchmarkParseCapabilitiesUnclosed(b *testing.B) {
+	s := strings.Repeat("(", 64<<10)
+	for b.Loop() {
+		ParseCapabilities(s)
+	}
+}
+
 func FuzzParseCapabilities(f *testing.F) {
 	for _, s := range []string{
 		"(prot(monitor)type(lcd)model(X)cmds(01 02 03 0C E3 F3)vcp(02 04 10 12 14(05 08 0B) 60(0F 11))mccs_ver(2.1))",
 		"((vcp(DC (00 (00 10) 01))))", "27UD58cmds(01)vcp(0203(10 00)0405", "(edid bin(3(\xff()))",
 		"(vcpname(10(Brightness))window1(type(PIP)))\x00", "bin(9999(", ")(", "(((((",
+		"(edid bin(9223372036854775800(x)))", "(prot(monitor)bin(9223372036854775807(xx)))",
 	} {
 		f.Add(s)
 	}

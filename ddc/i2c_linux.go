@@ -238,7 +238,23 @@ func (b *I2CBus) LockProcess(ctx context.Context) (func(), error) {
 	if closed {
 		return nil, &BusError{Bus: b.path, Op: "flock", Err: os.ErrClosed}
 	}
-	return lockFD(ctx, b.sys, fd, b.path)
+	unlock, err := lockFD(ctx, b.sys, fd, b.path)
+	if err != nil {
+		return nil, err
+	}
+	// Unlock through the bus: once Close has run, the descriptor number
+	// may already belong to another file (closing released the lock), and
+	// a LOCK_UN on it would drop someone else's lock.
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if !b.closed && b.fd == fd {
+				unlock()
+			}
+		})
+	}, nil
 }
 
 func lockFD(ctx context.Context, sys i2cSys, fd int, name string) (func(), error) {

@@ -336,3 +336,61 @@ func readOnlyBacklights(t *testing.T) string {
 	}
 	return root
 }
+
+// flockLogSys is fakeSys recording flock calls.
+type flockLogSys struct {
+	*fakeSys
+	flocks []int
+}
+
+func (f *flockLogSys) flock(fd int, how int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flocks = append(f.flocks, how)
+	return nil
+}
+
+// TestUnlockAfterCloseLeavesFDAlone: the unlock function of a lock taken
+// before Close must not flock(LOCK_UN) the old descriptor number, which by
+// then may be another file's (and its lock someone else's); closing
+// already released the lock. A second unlock call is a no-op too.
+func TestUnlockAfterCloseLeavesFDAlone(t *testing.T) {
+	sys := &flockLogSys{fakeSys: &fakeSys{}}
+	b, err := openI2C("/dev/i2c-7", sys, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.LockProcess(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	unlock()
+	sys.mu.Lock()
+	defer sys.mu.Unlock()
+	if len(sys.flocks) != 1 || sys.flocks[0] != unix.LOCK_EX|unix.LOCK_NB {
+		t.Errorf("flock calls %v, want only the LOCK_EX|LOCK_NB of LockProcess", sys.flocks)
+	}
+
+	// While the bus is open, unlock does release, once.
+	sys2 := &flockLogSys{fakeSys: &fakeSys{}}
+	b2, err := openI2C("/dev/i2c-8", sys2, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	unlock2, err := b2.LockProcess(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock2()
+	unlock2()
+	sys2.mu.Lock()
+	defer sys2.mu.Unlock()
+	if len(sys2.flocks) != 2 || sys2.flocks[1] != unix.LOCK_UN {
+		t.Errorf("flock calls %v, want LOCK_EX|LOCK_NB then one LOCK_UN", sys2.flocks)
+	}
+}

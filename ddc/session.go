@@ -234,6 +234,9 @@ func (s *Session) exchange(ctx context.Context, st *busState, req Request, gap t
 		st.next = time.Now().Add(gap)
 		return nil, nil
 	}
+	// Should ctx end during the reply delay, the display has still taken
+	// a command: the next one on this bus must keep the gap.
+	st.next = time.Now().Add(t.CommandGap)
 	s.count(func(x *Stats) { x.Slept += t.ReplyDelay })
 	if err := sleep(ctx, t.ReplyDelay); err != nil {
 		return nil, err
