@@ -3,6 +3,7 @@ package binfmt
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -183,9 +184,33 @@ func (d DebianFormat) Format() []byte {
 	return b.Bytes()
 }
 
-// WriteDebianFormat atomically writes the format file into dir (mode 0644).
+// Validate reports a field whose value cannot be written as one line of
+// the format (a newline would smuggle in another key), or an extra key that
+// is empty or holds white space.
+func (d DebianFormat) Validate() error {
+	fields := [][2]string{{"package", d.Package}, {"interpreter", d.Interpreter},
+		{"extension", d.Extension}, {"magic", d.Magic}, {"mask", d.Mask}, {"detector", d.Detector}}
+	for _, e := range d.Extra {
+		if e[0] == "" || strings.ContainsAny(e[0], " \t\r\n") {
+			return fmt.Errorf("binfmt: update-binfmts format %q: extra key %q is empty or holds white space", d.Name, e[0])
+		}
+		fields = append(fields, e)
+	}
+	for _, f := range fields {
+		if strings.ContainsAny(f[1], "\r\n") {
+			return fmt.Errorf("binfmt: update-binfmts format %q: field %s holds a line break", d.Name, f[0])
+		}
+	}
+	return nil
+}
+
+// WriteDebianFormat validates d and atomically writes the format file into
+// dir (mode 0644).
 func WriteDebianFormat(dir string, d DebianFormat) error {
 	if err := validateName(d.Name, -1); err != nil {
+		return err
+	}
+	if err := d.Validate(); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(dir+"/"+d.Name, d.Format(), 0o644)
