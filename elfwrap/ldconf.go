@@ -26,6 +26,11 @@ func ParseLDConf(root, path string) ([]string, error) {
 	var dirs []string
 	seenDir := map[string]bool{}
 	active := map[string]bool{}
+	// done holds the files already read to their end: reading one again
+	// adds no directory (each is already in dirs, in its first place), and
+	// skipping it keeps a file that includes the same files many times at
+	// each level from taking time exponential in the nesting depth.
+	done := map[string]bool{}
 	var parse func(p string, depth int) error
 	parse = func(p string, depth int) error {
 		if depth > maxIncludeDepth {
@@ -33,6 +38,9 @@ func ParseLDConf(root, path string) ([]string, error) {
 		}
 		if active[p] {
 			return fmt.Errorf("%s: includes itself: %w", p, ErrLoop)
+		}
+		if done[p] {
+			return nil
 		}
 		active[p] = true
 		defer delete(active, p)
@@ -88,7 +96,11 @@ func ParseLDConf(root, path string) ([]string, error) {
 				dirs = append(dirs, d)
 			}
 		}
-		return sc.Err()
+		if err := sc.Err(); err != nil {
+			return err
+		}
+		done[p] = true
+		return nil
 	}
 	if err := parse(path, 0); err != nil {
 		return dirs, err

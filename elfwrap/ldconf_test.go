@@ -3,10 +3,12 @@ package elfwrap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
@@ -149,4 +151,48 @@ func FuzzParseLDConf(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A hostile root whose configuration files each include the next one many
+// times (no cycle, nesting within the limit) is read in time linear in its
+// size, with each directory once in its first place.
+func TestParseLDConfRepeatedIncludes(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{"etc/ld.so.conf": "/first\n" + strings.Repeat("include /etc/l1.conf\n", 32)}
+	for i := 1; i <= 12; i++ {
+		next := ""
+		if i < 12 {
+			next = strings.Repeat(fmt.Sprintf("include /etc/l%d.conf ", i+1), 32) + "\n"
+		}
+		files[fmt.Sprintf("etc/l%d.conf", i)] = fmt.Sprintf("/lib/l%d\n", i) + next + fmt.Sprintf("/lib/l%d-after\n", i)
+	}
+	writeFiles(t, root, files)
+	type result struct {
+		dirs []string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := ParseLDConf(root, "/etc/ld.so.conf")
+		done <- result{d, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("ParseLDConf did not finish: repeated includes are read again and again")
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	want := []string{"/first"}
+	for i := 1; i <= 12; i++ {
+		want = append(want, fmt.Sprintf("/lib/l%d", i))
+	}
+	for i := 12; i >= 1; i-- {
+		want = append(want, fmt.Sprintf("/lib/l%d-after", i))
+	}
+	if strings.Join(r.dirs, " ") != strings.Join(want, " ") {
+		t.Errorf("dirs %q, want %q", r.dirs, want)
+	}
 }

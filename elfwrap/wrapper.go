@@ -88,7 +88,8 @@ func badWrapper(format string, args ...any) error {
 // (each ' written as '\”), which every POSIX shell reads back unchanged,
 // newlines included. Other byte strings use bash's $'...' with \xHH escapes
 // so the script stays valid UTF-8 text for editors and parsers (bash, zsh,
-// ksh, busybox ash and dash 0.5.12 read $'...'). NUL cannot be in an
+// ksh and busybox ash read $'...'; dash 0.5.12, Debian 12's /bin/sh, reads
+// it as literal text, so Script refuses such bytes for sh and dash). NUL cannot be in an
 // argument or environment value; Script rejects it.
 func ShellQuote(s string) string {
 	if utf8.ValidString(s) {
@@ -148,11 +149,20 @@ func (w *Wrapper) Script() ([]byte, error) {
 	if w.Target == "" || !strings.HasPrefix(w.Target, "/") {
 		return nil, badWrapper("target %q must be an absolute path", w.Target)
 	}
-	if w.Argv0Policy != Argv0Target {
-		switch filepath.Base(strings.Fields(shell)[0]) {
-		case "sh", "dash":
+	posixOnly := false
+	switch filepath.Base(strings.Fields(shell)[0]) {
+	case "sh", "dash":
+		posixOnly = true
+		if w.Argv0Policy != Argv0Target {
 			return nil, badWrapper("shell %s cannot set argv[0] (exec -a); use bash or Argv0Target", shell)
 		}
+	}
+	var notPOSIX string // a value sh/dash cannot be given
+	quote := func(s string) string {
+		if posixOnly && notPOSIX == "" && !utf8.ValidString(s) {
+			notPOSIX = s
+		}
+		return ShellQuote(s)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!%s\n", shell)
@@ -167,7 +177,7 @@ func (w *Wrapper) Script() ([]byte, error) {
 		if err := noNUL(fmt.Sprintf("value of %s", op.Var), op.Value+op.Sep); err != nil {
 			return nil, err
 		}
-		val := ShellQuote(op.Value)
+		val := quote(op.Value)
 		if op.FromVar != "" {
 			val = `"${` + op.FromVar + `-}"`
 		}
@@ -191,9 +201,9 @@ func (w *Wrapper) Script() ([]byte, error) {
 			if op.FromVar == "" && op.Value == "" {
 				continue
 			}
-			joined := `"${` + v + `}"` + ShellQuote(sep) + val
+			joined := `"${` + v + `}"` + quote(sep) + val
 			if op.Kind == EnvPrefix {
-				joined = val + ShellQuote(sep) + `"${` + v + `}"`
+				joined = val + quote(sep) + `"${` + v + `}"`
 			}
 			block := fmt.Sprintf("if [ -n \"${%s-}\" ]; then\n\t%s=%s\nelse\n\t%s=%s\nfi\nexport %s\n", v, v, joined, v, val, v)
 			if op.FromVar != "" {
@@ -213,7 +223,8 @@ func (w *Wrapper) Script() ([]byte, error) {
 		if err := noNUL("chdir", w.Chdir); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&b, "cd %s || exit 1\n", ShellQuote(w.Chdir))
+		// "--" so that a directory named "-", "-L" or "-P" is not an option.
+		fmt.Fprintf(&b, "cd -- %s || exit 1\n", quote(w.Chdir))
 	}
 	if err := noNUL("target", w.Target); err != nil {
 		return nil, err
@@ -226,23 +237,26 @@ func (w *Wrapper) Script() ([]byte, error) {
 		if err := noNUL("argv0", w.Argv0); err != nil {
 			return nil, err
 		}
-		b.WriteString("-a " + ShellQuote(w.Argv0) + " ")
+		b.WriteString("-a " + quote(w.Argv0) + " ")
 	}
-	b.WriteString(ShellQuote(w.Target))
+	b.WriteString(quote(w.Target))
 	for _, a := range w.Args {
 		if err := noNUL("argument", a); err != nil {
 			return nil, err
 		}
-		b.WriteString(" " + ShellQuote(a))
+		b.WriteString(" " + quote(a))
 	}
 	b.WriteString(` "$@"`)
 	for _, a := range w.AppendArgs {
 		if err := noNUL("argument", a); err != nil {
 			return nil, err
 		}
-		b.WriteString(" " + ShellQuote(a))
+		b.WriteString(" " + quote(a))
 	}
 	b.WriteString("\n")
+	if notPOSIX != "" {
+		return nil, badWrapper("shell %s cannot be given the bytes of %q (not UTF-8, needs $'...'); use bash", shell, notPOSIX)
+	}
 	return []byte(b.String()), nil
 }
 

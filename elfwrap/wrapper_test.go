@@ -287,3 +287,58 @@ func FuzzWrapperScript(f *testing.F) {
 		parseBash(t, script)
 	})
 }
+
+// Debian 12's dash reads $'\xff' literally, so a /bin/sh wrapper cannot
+// carry bytes that are not UTF-8: Script refuses them instead of writing a
+// script that hands the program different bytes. UTF-8 values (quotes,
+// dollars, backslashes, newlines, control bytes) still arrive intact.
+func TestWrapperDashNonUTF8(t *testing.T) {
+	dash := testenv.RequireTool(t, "dash")
+	bad := &Wrapper{Shell: dash, Target: "/bin/x", Argv0Policy: Argv0Target, Env: []EnvOp{{Kind: EnvSet, Var: "V", Value: "a\xffb"}}}
+	if _, err := bad.Script(); !errors.Is(err, ErrBadWrapper) {
+		t.Errorf("non-UTF-8 value for dash: %v, want ErrBadWrapper", err)
+	}
+	bad = &Wrapper{Shell: "/bin/sh", Target: "/bin/x", Argv0Policy: Argv0Target, Args: []string{"\xfe"}}
+	if _, err := bad.Script(); !errors.Is(err, ErrBadWrapper) {
+		t.Errorf("non-UTF-8 argument for sh: %v, want ErrBadWrapper", err)
+	}
+	val := "a\u00e9b'$x\\\n\x01-"
+	w := &Wrapper{Argv0Policy: Argv0Target, Env: []EnvOp{{Kind: EnvSet, Var: "V", Value: val}}, Args: []string{"-arg'"}}
+	d, _ := runWrapper(t, dash, w, nil)
+	if d.Env["V"] != val {
+		t.Errorf("V = %q, want %q", d.Env["V"], val)
+	}
+	if len(d.Args) < 2 || d.Args[1] != "-arg'" {
+		t.Errorf("args %q", d.Args)
+	}
+}
+
+// A working directory named like a cd option ("-L", "-") is a directory.
+func TestWrapperChdirLeadingDash(t *testing.T) {
+	bash := testenv.RequireTool(t, "bash")
+	base := t.TempDir()
+	dir := filepath.Join(base, "-L")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := &Wrapper{Chdir: "-L", Target: "/bin/pwd", Shell: bash}
+	script, err := w.Script()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parseBash(t, script)
+	path := filepath.Join(t.TempDir(), "prog")
+	if err := WriteWrapper(path, w, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path)
+	cmd.Dir = base
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/"}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, script)
+	}
+	if got := strings.TrimSpace(string(out)); got != dir {
+		t.Errorf("program ran in %q, want %q", got, dir)
+	}
+}

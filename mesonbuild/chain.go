@@ -279,6 +279,12 @@ func (c *Chain) run(ctx context.Context) (*Result, error) {
 	if c.Prefix, err = abs(c.Prefix); err != nil {
 		return nil, err
 	}
+	// A prefix's directories end up in colon-separated lists (PATH,
+	// LD_LIBRARY_PATH, PKG_CONFIG_PATH, XDG_DATA_DIRS, the run path): a
+	// colon would split one directory into two, one of them relative.
+	if strings.Contains(c.Prefix, ":") {
+		return nil, fmt.Errorf("mesonbuild: %w: prefix %q contains a colon, which PATH-like lists cannot hold", ErrBadChain, c.Prefix)
+	}
 	for _, d := range []*string{&c.Clangd, &c.EnvScript} {
 		if *d != "" {
 			if *d, err = abs(*d); err != nil {
@@ -300,6 +306,9 @@ func (c *Chain) run(ctx context.Context) (*Result, error) {
 					return nil, err
 				}
 			}
+		}
+		if _, pfx := c.Layout(*p); strings.Contains(pfx, ":") {
+			return nil, fmt.Errorf("mesonbuild: project %q: %w: prefix %q contains a colon, which PATH-like lists cannot hold", p.Name, ErrBadChain, pfx)
 		}
 	}
 	// meson and ninja are looked up only when a project needs building,

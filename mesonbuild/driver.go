@@ -648,6 +648,11 @@ func (b *Build) run(ctx context.Context, step Step, env []string, onLine func(st
 		return nil, fail(-1, err)
 	}
 	pw.Close()
+	// Cancellation kills the process group, but a grandchild that left it
+	// (setsid, a daemon a test started) can keep the pipe open: stop
+	// reading when the context ends so the step returns.
+	stopClose := context.AfterFunc(ctx, func() { pr.Close() })
+	defer stopClose()
 	ring := make([]string, 0, 64)
 	rd := bufio.NewReaderSize(pr, 64*1024)
 	for {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MachineFile is a meson native or cross file built from Go values. Each
@@ -113,7 +114,10 @@ func (m *MachineFile) Encode() ([]byte, error) {
 			if kv[1] == "" {
 				return nil, fmt.Errorf("mesonbuild: machine file [host_machine]: %s is empty (meson needs all four of system, cpu_family, cpu, endian)", kv[0])
 			}
-			v, _ := MesonLiteral(kv[1])
+			v, err := MesonLiteral(kv[1])
+			if err != nil {
+				return nil, fmt.Errorf("mesonbuild: machine file [host_machine] %s: %w", kv[0], err)
+			}
 			fmt.Fprintf(&b, "%s = %s\n", kv[0], v)
 		}
 	}
@@ -173,6 +177,11 @@ func MesonLiteral(v any) (string, error) {
 func quoteMeson(s string) (string, error) {
 	if strings.ContainsAny(s, "\n\r\x00") {
 		return "", fmt.Errorf("string %q has a newline or NUL, which a machine file cannot hold", s)
+	}
+	if !utf8.ValidString(s) {
+		// meson reads machine files as UTF-8 and stops with a Python
+		// UnicodeDecodeError on anything else.
+		return "", fmt.Errorf("string %q is not UTF-8, which meson cannot read from a machine file", s)
 	}
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	s = strings.ReplaceAll(s, `'`, `\'`)

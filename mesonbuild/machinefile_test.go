@@ -3,6 +3,7 @@ package mesonbuild
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
@@ -55,7 +56,13 @@ func TestMachineFileErrors(t *testing.T) {
 		{Properties: map[string]any{"bad key": "x"}},
 		{Properties: map[string]any{"x": "a\nb"}},
 		{Constants: map[string]any{"x": []string{"ok", "no\x00"}}},
+		// meson 1.0 dies with "Unhandled python exception" on bytes that
+		// are not UTF-8 in a machine file.
+		{Properties: map[string]any{"x": "a\xffb"}},
+		{Binaries: map[string]any{"pkg-config": "/opt/\xfe/pkg-config"}},
 		{HostMachine: &HostMachine{System: "linux"}},
+		// An unquotable host_machine value is an error, not an empty value.
+		{HostMachine: &HostMachine{System: "linux", CPUFamily: "x86_64", CPU: "x86_64\n[binaries]", Endian: "little"}},
 	} {
 		if _, err := m.Encode(); err == nil {
 			t.Errorf("%+v encoded without error", m)
@@ -123,7 +130,7 @@ func FuzzParseMesonList(f *testing.F) {
 		// Re-encoding and parsing again is stable for strings a machine
 		// file can hold.
 		for _, e := range list {
-			if strings.ContainsAny(e, "\n\r\x00") {
+			if strings.ContainsAny(e, "\n\r\x00") || !utf8.ValidString(e) {
 				return
 			}
 		}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,6 +60,18 @@ func runCmd(t *testing.T, name string, args []string, env ...string) runResult {
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
+	// A file just written can be briefly busy: another test's fork may
+	// still hold a writable descriptor of its temporary file until that
+	// child execs (golang.org/issue/22315). Retry those starts.
+	for i := 0; i < 50 && errors.Is(err, syscall.ETXTBSY); i++ {
+		time.Sleep(20 * time.Millisecond)
+		cmd = exec.CommandContext(testCtx(t), name, args...)
+		cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=/nonexistent"}, env...)
+		cmd.Args[0] = filepath.Base(name)
+		buf.Reset()
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		err = cmd.Run()
+	}
 	r := runResult{out: buf.String(), err: err}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()

@@ -193,7 +193,7 @@ func TestGCCNeededAndSoname(t *testing.T) {
 			}
 			checkFileLayout(t, out)
 			if got := runProg(t, out, nil); got != fx.want {
-				t.Fatalf("patched run %+v, want %+v", got, fx.want)
+				t.Fatalf("patched run %+v (start error: %v), want %+v", got, got.err, fx.want)
 			}
 			trace := runProg(t, out, nil, "LD_TRACE_LOADED_OBJECTS=1")
 			for _, lib := range []string{newName, "libm.so.6", "libplug.so"} {
@@ -213,7 +213,7 @@ func TestGCCNeededAndSoname(t *testing.T) {
 				t.Fatalf("needed after removal: %q", needed)
 			}
 			if got := runProg(t, out, nil); got != fx.want {
-				t.Fatalf("after removal: %+v", got)
+				t.Fatalf("after removal: %+v (start error: %v)", got, got.err)
 			}
 		})
 	}
