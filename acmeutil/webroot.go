@@ -15,6 +15,9 @@ import (
 // to <Root>/.well-known/acme-challenge/<token>, where the web server serves
 // it (acme.sh's and lego's webroot mode). Directories it creates are 0755,
 // the file 0644, so a server running as another user can read them.
+// Root itself may be a symlink, but .well-known and acme-challenge below it
+// must be real directories: a symlink there is refused (ErrInvalidConfig),
+// never followed out of the webroot.
 type WebrootSolver struct {
 	// Root is the web server's document root for the challenge path.
 	Root string
@@ -43,6 +46,9 @@ func (s *WebrootSolver) Present(ctx context.Context, ch Challenge) error {
 	dir := s.Root
 	for _, part := range []string{".well-known", "acme-challenge"} {
 		dir = filepath.Join(dir, part)
+		if err := notSymlink(dir); err != nil {
+			return err
+		}
 		if err := os.Mkdir(dir, 0o755); err == nil {
 			// Mkdir applied the umask; the server must be able to enter it.
 			if err := os.Chmod(dir, 0o755); err != nil {
@@ -66,9 +72,32 @@ func (s *WebrootSolver) CleanUp(_ context.Context, ch Challenge) error {
 	if err := ValidateToken(ch.Token); err != nil {
 		return err
 	}
+	for _, d := range []string{filepath.Join(s.Root, ".well-known"), s.ChallengeDir()} {
+		if err := notSymlink(d); err != nil {
+			return err
+		}
+	}
 	err := os.Remove(filepath.Join(s.ChallengeDir(), ch.Token))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("acmeutil: removing challenge file: %w", err)
+	}
+	return nil
+}
+
+// notSymlink refuses a challenge directory that is a symlink: whoever can
+// put content into the webroot (a deployed site, say) could otherwise point
+// .well-known or acme-challenge anywhere and have files written there as
+// this process's user. A missing directory is fine (Present creates it).
+func notSymlink(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("acmeutil: webroot: %w", err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%w: webroot: %s is a symlink; the challenge directory must be a real directory inside the webroot", ErrInvalidConfig, dir)
 	}
 	return nil
 }

@@ -18,9 +18,14 @@ var copyHook func(rel string)
 // links when their target stays inside the tree, and refused otherwise.
 // A top-level .git directory is skipped.
 func copyTree(ctx context.Context, src, dst string) error {
-	fi, err := os.Stat(src)
+	// Lstat, not Stat: a build output that is itself a symlink (say a
+	// committed "public -> /etc") would otherwise publish its target.
+	fi, err := os.Lstat(src)
 	if err != nil {
 		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%w: %s is a symlink; publish a real directory", ErrUnsafeTree, src)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", src)
@@ -124,6 +129,27 @@ func LinkStaysInside(rel, target string) error {
 	}
 	if ups > depth {
 		return bad("climbs above the release root")
+	}
+	return nil
+}
+
+// noSymlinkBelow checks that no component of rel (a relative path under
+// root) is a symlink, so that root/rel names a place inside root whatever
+// the tree holds.
+func noSymlinkBelow(root, rel string) error {
+	p := root
+	for _, c := range strings.Split(filepath.Clean(rel), string(filepath.Separator)) {
+		if c == "." || c == "" {
+			continue
+		}
+		p = filepath.Join(p, c)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s is a symlink; the output must be a real directory inside the checkout", ErrUnsafeTree, p)
+		}
 	}
 	return nil
 }

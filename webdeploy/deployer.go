@@ -180,6 +180,9 @@ func (d *Deployer) Sites() []string {
 // Enqueue accepts a push for a site. If a deploy of the site is already
 // waiting, the waiting one is replaced by this newer push (coalesced); the
 // running deploy is never interrupted. It does not block on the build.
+// An event whose ref (ValidateRef), commit (a hex object name, unless the
+// ref was deleted) or delivery id is invalid is refused with a
+// *PayloadError.
 func (d *Deployer) Enqueue(site string, ev *PushEvent, delivery string) error {
 	q, ok := d.sites[site]
 	if !ok {
@@ -190,6 +193,23 @@ func (d *Deployer) Enqueue(site string, ev *PushEvent, delivery string) error {
 	d.mu.Unlock()
 	if closed {
 		return ErrClosed
+	}
+	// The commit names the deploy's log file and reaches git; the ref
+	// reaches the build's environment. The Receiver only passes events
+	// ParsePush validated, but Enqueue is public: check them here too.
+	if ev == nil {
+		return &PayloadError{Offset: -1, Msg: "no push event"}
+	}
+	if err := ValidateRef(ev.Ref); err != nil {
+		return err
+	}
+	if !ev.Deleted {
+		if _, err := objectName("after", ev.After); err != nil {
+			return err
+		}
+	}
+	if len(delivery) > 128 || validateName("delivery", delivery) != nil {
+		return &PayloadError{Field: "delivery", Offset: -1, Msg: "a delivery id is at most 128 printable characters"}
 	}
 	now := time.Now().UTC()
 	q.mu.Lock()
@@ -341,6 +361,9 @@ func (q *siteQueue) steps(ctx context.Context, r *Record, log io.Writer) error {
 		"DEPLOY_WORKDIR=" + q.src.Dir, "DEPLOY_OUTPUT=" + out, "DEPLOY_WEBROOT=" + q.cfg.Webroot,
 	}
 	if err := q.cfg.Build.Run(ctx, q.src.Dir, env, log); err != nil {
+		return err
+	}
+	if err := noSymlinkBelow(q.src.Dir, q.cfg.Output); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "publishing %s\n", out)

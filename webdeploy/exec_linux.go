@@ -19,3 +19,14 @@ func setProcessGroup(cmd *exec.Cmd) {
 	}
 	cmd.WaitDelay = 5 * time.Second
 }
+
+// runGroup runs cmd (prepared with setProcessGroup) and then kills what
+// is left of its process group: a build that exits leaving a background
+// child (say "server &") must not leave it running past the deploy.
+func runGroup(cmd *exec.Cmd) error {
+	err := cmd.Run()
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	return err
+}

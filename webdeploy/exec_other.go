@@ -8,3 +8,5 @@ import (
 )
 
 func setProcessGroup(cmd *exec.Cmd) { cmd.WaitDelay = 5 * time.Second }
+
+func runGroup(cmd *exec.Cmd) error { return cmd.Run() }

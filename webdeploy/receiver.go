@@ -59,8 +59,13 @@ type hook struct {
 }
 
 // NewReceiver builds the handler for cfg's hooks. It fails (ErrNoSecret)
-// if a hook has no secret and does not allow unsigned deliveries.
+// if a hook has no secret and does not allow unsigned deliveries, and
+// (ErrConfig) if cfg or sink is nil.
 func NewReceiver(cfg *Config, sink Sink) (*Receiver, error) {
+	if cfg == nil || sink == nil {
+		// A nil sink would only fail (panic) at the first accepted push.
+		return nil, fmt.Errorf("%w: NewReceiver needs a configuration and a sink", ErrConfig)
+	}
 	rc := &Receiver{Prefix: DefaultPrefix, hooks: map[string]*hook{}, sink: sink, maxBody: cfg.MaxBodyBytes}
 	if rc.maxBody <= 0 {
 		rc.maxBody = DefaultMaxBody

@@ -70,6 +70,10 @@ type Verifier struct {
 	c   VerifierConfig
 	key []byte
 	alg func() hash.Hash
+	// unsigned is set only by NewVerifier for a hook explicitly allowed to
+	// run without a secret, so a zero Verifier refuses every delivery
+	// instead of accepting them all.
+	unsigned bool
 }
 
 // NewVerifier validates the configuration and returns a Verifier.
@@ -112,6 +116,7 @@ func NewVerifier(c VerifierConfig) (*Verifier, error) {
 	if len(v.key) == 0 && !c.AllowUnsigned {
 		return nil, fmt.Errorf("%w: set a secret, or allow unsigned deliveries explicitly", ErrNoSecret)
 	}
+	v.unsigned = len(v.key) == 0
 	return v, nil
 }
 
@@ -119,7 +124,7 @@ func NewVerifier(c VerifierConfig) (*Verifier, error) {
 func (v *Verifier) Provider() Provider { return v.c.Provider }
 
 // Unsigned reports whether the hook accepts deliveries with no signature.
-func (v *Verifier) Unsigned() bool { return len(v.key) == 0 }
+func (v *Verifier) Unsigned() bool { return v.unsigned }
 
 func (v *Verifier) mac(newHash func() hash.Hash, parts ...[]byte) []byte {
 	m := hmac.New(newHash, v.key)
@@ -134,8 +139,13 @@ func (v *Verifier) mac(newHash func() hash.Hash, parts ...[]byte) []byte {
 // *SignatureError wrapping ErrNoSignature, ErrBadSignature,
 // ErrMalformedSignature or ErrStaleTimestamp.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
-	if len(v.key) == 0 {
-		return nil // explicitly allowed to run unsigned
+	if v == nil || len(v.key) == 0 {
+		if v != nil && v.unsigned {
+			return nil // explicitly allowed to run unsigned
+		}
+		// A Verifier not made by NewVerifier (or a nil one) has no secret
+		// and no permission to run unsigned: refuse, never accept.
+		return &SignatureError{Header: "", Err: ErrNoSecret, Detail: "this verifier has no secret; build it with NewVerifier"}
 	}
 	switch v.c.Provider {
 	case GitHub:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,12 +91,28 @@ func (s *Source) git(ctx context.Context, log io.Writer, env []string, step stri
 	if g == "" {
 		g = "git"
 	}
-	fmt.Fprintf(log, "$ git %s\n", strings.Join(args, " "))
+	shown := make([]string, len(args))
+	for i, a := range args {
+		shown[i] = redactURL(a)
+	}
+	fmt.Fprintf(log, "$ git %s\n", strings.Join(shown, " "))
 	cmd := exec.CommandContext(ctx, g, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	setProcessGroup(cmd)
-	return exitError(step, cmd.Run())
+	return exitError(step, runGroup(cmd))
+}
+
+// redactURL hides the user information of a URL argument (such as
+// https://user:token@host/repo) so credentials in a configured repository
+// URL never reach the deploy log; other arguments are returned unchanged.
+func redactURL(a string) string {
+	u, err := url.Parse(a)
+	if err != nil || u.User == nil || u.Host == "" {
+		return a
+	}
+	u.User = url.User("REDACTED")
+	return u.String()
 }
 
 // Checkout makes Dir a clean checkout of exactly commit: it fetches the
@@ -176,7 +193,7 @@ func (b *BuildConfig) Run(ctx context.Context, dir string, env []string, log io.
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Stdin = nil
 	setProcessGroup(cmd)
-	return exitError("build", cmd.Run())
+	return exitError("build", runGroup(cmd))
 }
 
 func quoteArgv(argv []string) string {
