@@ -3,6 +3,7 @@ package elfwrap
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,6 +37,13 @@ func TestMatchesURootLdd(t *testing.T) {
 		if len(res.Missing) > 0 {
 			continue // u-root's ldd drops "not found" lines
 		}
+		if neededByPath(res) {
+			// ld.so prints a NEEDED entry given as a path ($ORIGIN/../lib/x.so)
+			// without "=>", and u-root's ldd skips such lines; ld.so itself
+			// is compared with these files in TestLoadOrderMatchesLdSo.
+			t.Logf("%s: a NEEDED entry is a path, which u-root's ldd does not list", f)
+			continue
+		}
 		got := []string{}
 		seen := map[string]bool{}
 		for _, o := range append([]*Object{res.Interp}, res.Order...) {
@@ -50,4 +58,20 @@ func TestMatchesURootLdd(t *testing.T) {
 			t.Errorf("%s (-u-root ldd +ours):\n%s", f, d)
 		}
 	}
+}
+
+// neededByPath reports whether any loaded object names a dependency by a
+// path (a NEEDED entry holding a slash) rather than by a soname.
+func neededByPath(res *Result) bool {
+	for _, o := range append([]*Object{res.Main}, res.Order...) {
+		if o == nil || o.Info == nil {
+			continue
+		}
+		for _, n := range o.Info.Needed {
+			if strings.Contains(n, "/") {
+				return true
+			}
+		}
+	}
+	return false
 }
