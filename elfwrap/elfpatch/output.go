@@ -2,12 +2,10 @@ package elfpatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"unsafe"
@@ -42,7 +40,7 @@ func (f *File) WriteFileWith(path string, o WriteOptions) error {
 	// The output is streamed: the unchanged bulk straight from the input
 	// buffer, the patched ranges in between; no second copy of the file is
 	// built in memory.
-	return replaceFile(path, f.perm(), o.NoSync, func(tmp *os.File) error {
+	return replaceFile(path, f.perm(), o.NoSync, func(tmp io.Writer) error {
 		return m.writeTo(tmp, nil)
 	})
 }
@@ -128,7 +126,7 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 	if err != nil {
 		return f.wrap(err)
 	}
-	return replaceFile(output, f.perm(), o.NoSync, func(tmp *os.File) error {
+	return replaceFile(output, f.perm(), o.NoSync, func(tmp io.Writer) error {
 		var copySrc func(lo, hi uint64) error
 		if mapped {
 			copySrc = func(lo, hi uint64) error {
@@ -186,62 +184,18 @@ func readAll(fh *os.File, size int64) ([]byte, error) {
 	}
 }
 
-// replaceFile atomically replaces path with what write puts into a
-// temporary file beside it, given mode perm: the pattern of
-// internal/atomicfile (temporary file in the same directory, fsync,
-// chmod, rename, fsync of the directory; temporary name with
-// atomicfile.TempPrefix), with access to the *os.File so that the
-// unchanged bulk can be copied by the kernel. On any error the temporary
-// file is removed and path is as it was.
-func replaceFile(path string, perm fs.FileMode, noSync bool, write func(tmp *os.File) error) error {
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s exists and is not a regular file (%s)", path, fi.Mode().Type())
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+// replaceFile atomically replaces path, with mode perm, by what write puts
+// into an internal/atomicfile temporary file. io.Copy into it reaches the
+// temporary *os.File's ReadFrom, so the unchanged bulk is copied by the
+// kernel. On any error the temporary file is removed and path is as it was.
+func replaceFile(path string, perm fs.FileMode, noSync bool, write func(w io.Writer) error) error {
+	f, err := atomicfile.Create(path, atomicfile.Options{Perm: perm, ForcePerm: true, NoSync: noSync})
+	if err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	defer f.Close() // removes the temporary file unless Commit succeeded
+	if err := write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, atomicfile.TempPrefix+base+"-*") // mode 0600 until complete
-	if err != nil {
-		return fmt.Errorf("creating a temporary file beside %s: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	fail := func(err error) error { return fmt.Errorf("writing %s: %w", path, err) }
-	if err := write(tmp); err != nil {
-		return fail(err)
-	}
-	if !noSync {
-		if err := tmp.Sync(); err != nil {
-			return fail(err)
-		}
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmpName)
-		done = true
-		return fail(err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		os.Remove(tmpName)
-		done = true
-		return fail(err)
-	}
-	done = true
-	if !noSync {
-		if err := atomicfile.SyncDir(dir); err != nil {
-			return fmt.Errorf("%s replaced but its directory not synced: %w", path, err)
-		}
-	}
-	return nil
+	return f.Commit()
 }

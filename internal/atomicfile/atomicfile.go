@@ -140,6 +140,20 @@ func (f *File) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom appends everything read from r. It hands the copy to the
+// temporary *os.File, so io.Copy from another file uses the kernel's
+// copy_file_range or sendfile instead of a user-space buffer.
+func (f *File) ReadFrom(r io.Reader) (int64, error) {
+	if f.closed {
+		return 0, fmt.Errorf("atomicfile: write to %s after Commit or Close", f.name)
+	}
+	n, err := f.tmp.ReadFrom(r)
+	if err != nil {
+		err = fmt.Errorf("atomicfile: writing %s: %w", f.name, err)
+	}
+	return n, err
+}
+
 // Commit makes the written content the content of the target. After Commit
 // the File is closed.
 func (f *File) Commit() error {
