@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
 
 func TestWriteFileNewAndReplace(t *testing.T) {
@@ -105,9 +107,7 @@ func TestTempFileIsPrivate(t *testing.T) {
 }
 
 func TestKeepOwner(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("chown to another owner needs root; the root CI run covers it")
-	}
+	testenv.RequireRoot(t) // chown to another owner needs root
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	if err := WriteFile(p, []byte("old"), 0o644); err != nil {
