@@ -107,6 +107,12 @@ type SiteConfig struct {
 	LogKeep int `json:"log_keep,omitempty"`
 	// Timeout bounds a whole deploy: fetch, build, publish.
 	Timeout Duration `json:"timeout,omitempty"`
+	// AllowRewind lets a push that is not forced deploy an ancestor of the
+	// live commit. By default such a deploy is refused (StatusRefused):
+	// a branch only moves back with a forced push, so an unforced push of
+	// an older commit is most likely a replayed delivery. Roll back with
+	// Publisher.Rollback (webhookd rollback) instead.
+	AllowRewind bool `json:"allow_rewind,omitempty"`
 }
 
 // BuildConfig is the build step. Command is an argv run without a shell;

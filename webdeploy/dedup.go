@@ -38,6 +38,14 @@ func (s *deliverySet) add(id string) bool {
 	return true
 }
 
+// has reports whether id is remembered.
+func (s *deliverySet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.seen[id]
+	return ok
+}
+
 // forget removes id (used when a delivery was not accepted after all, so
 // the forge's redelivery is not swallowed).
 func (s *deliverySet) forget(id string) {

@@ -25,6 +25,9 @@ const (
 	StatusTimedOut  = "timed_out"
 	StatusCanceled  = "canceled"
 	StatusSkipped   = "skipped" // a deletion: nothing to build
+	// StatusRefused: the commit is an ancestor of the live commit and the
+	// push was not forced (see SiteConfig.AllowRewind).
+	StatusRefused = "refused"
 )
 
 const (
@@ -41,6 +44,9 @@ type Record struct {
 	ID     uint64 `json:"id"`
 	Commit string `json:"commit"`
 	Ref    string `json:"ref"`
+	// Forced is set when the push that asked for this deploy was a
+	// forced update of the ref (the forge's "forced" flag).
+	Forced bool `json:"forced,omitempty"`
 	// Deliveries is how many accepted deliveries this deploy answers: the
 	// newest one plus every one it coalesced.
 	Deliveries  int       `json:"deliveries"`
@@ -65,7 +71,7 @@ type Counters struct {
 	Deployed  uint64 `json:"deployed"`  // deploys that went live (one delivery each)
 	Failed    uint64 `json:"failed"`    // deploys that failed, timed out or were canceled
 	Coalesced uint64 `json:"coalesced"` // deliveries superseded by a newer one before their build started
-	Skipped   uint64 `json:"skipped"`   // deletions
+	Skipped   uint64 `json:"skipped"`   // deletions, and rewinds refused (StatusRefused)
 	Dropped   uint64 `json:"dropped"`   // queued when the deployer shut down
 	Builds    uint64 `json:"builds"`    // deploys started
 }
@@ -222,7 +228,7 @@ func (d *Deployer) Enqueue(site string, ev *PushEvent, delivery string) error {
 		q.mu.Unlock()
 		return nil
 	}
-	r := &Record{ID: q.seq, Commit: ev.After, Ref: ev.Ref, Deliveries: 1, Queued: now, Status: StatusQueued}
+	r := &Record{ID: q.seq, Commit: ev.After, Ref: ev.Ref, Forced: ev.Forced, Deliveries: 1, Queued: now, Status: StatusQueued}
 	if p := q.pending; p != nil {
 		q.counters.Coalesced++ // the waiting delivery is superseded; its own coalesced ones were counted before
 		r.Deliveries += p.Deliveries
@@ -295,6 +301,8 @@ func (q *siteQueue) work(ctx context.Context) {
 		case StatusSucceeded:
 			q.counters.Deployed++
 			q.liveCommit = r.Commit
+		case StatusRefused:
+			q.counters.Skipped++
 		default:
 			q.counters.Failed++
 		}
@@ -322,6 +330,8 @@ func (q *siteQueue) deploy(ctx context.Context, r *Record) {
 	switch {
 	case err == nil:
 		r.Status = StatusSucceeded
+	case errors.Is(err, ErrRewind):
+		r.Status, r.Error = StatusRefused, err.Error()
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		r.Status, r.Error = StatusTimedOut, fmt.Sprintf("timed out after %v: %v", time.Duration(q.cfg.Timeout), err)
 	case ctx.Err() != nil:
@@ -344,6 +354,9 @@ func (q *siteQueue) deploy(ctx context.Context, r *Record) {
 
 func (q *siteQueue) steps(ctx context.Context, r *Record, log io.Writer) error {
 	if err := q.src.Checkout(ctx, r.Commit, log); err != nil {
+		return err
+	}
+	if err := q.checkNotRewind(ctx, r, log); err != nil {
 		return err
 	}
 	branch, _ := strings.CutPrefix(r.Ref, "refs/heads/")
@@ -375,6 +388,42 @@ func (q *siteQueue) steps(ctx context.Context, r *Record, log io.Writer) error {
 	fmt.Fprintf(log, "live: %s\n", rel.Path)
 	return nil
 }
+
+// checkNotRewind refuses to deploy a commit that is an ancestor of the
+// live one, unless the push was forced or the site allows rewinds. For
+// most forges the delivery id is not covered by the signature, so a
+// captured push can be sent again under a new id; this check keeps such a
+// replay from putting an old commit live. The live commit is the one of
+// the current release (a manual rollback moves it), else the last one
+// deployed. When git cannot tell (the live commit is not in the clone),
+// the deploy goes ahead and the log says so.
+func (q *siteQueue) checkNotRewind(ctx context.Context, r *Record, log io.Writer) error {
+	if r.Forced || q.cfg.AllowRewind {
+		return nil
+	}
+	q.mu.Lock()
+	live := q.liveCommit
+	q.mu.Unlock()
+	if name, err := q.pub.CurrentName(); err == nil {
+		if _, short, ok := parseRelease(name); ok && !strings.HasPrefix(live, short) && validPrefix(short) {
+			live = short // rolled back by hand since the last deploy
+		}
+	}
+	if live == "" || strings.HasPrefix(r.Commit, live) {
+		return nil // first deploy, or a rebuild of the live commit
+	}
+	back, err := q.src.IsAncestor(ctx, r.Commit, live)
+	if err != nil {
+		fmt.Fprintf(log, "cannot tell whether %s is older than the live commit %s (%v); deploying\n", r.Commit, live, err)
+		return nil
+	}
+	if back {
+		return fmt.Errorf("%w: %s is an ancestor of the live commit %s and the push was not forced (a replayed delivery?)", ErrRewind, r.Commit, live)
+	}
+	return nil
+}
+
+func validPrefix(s string) bool { _, err := objectNamePrefix(s); return err == nil }
 
 func (q *siteQueue) rotateLogs() {
 	ents, err := os.ReadDir(filepath.Join(q.dir, "logs"))

@@ -269,3 +269,75 @@ func TestShutdownCancelsAfterGrace(t *testing.T) {
 		t.Fatalf("enqueue after shutdown: %v", err)
 	}
 }
+
+// A push of an ancestor of the live commit that is not forced (what a
+// captured delivery replayed under a new id looks like) is refused and the
+// live site stays; a forced push may go back; after a manual rollback the
+// newer commit may be deployed again; a rebuild of the live commit runs.
+func TestRewindRefusedUnlessForced(t *testing.T) {
+	s := newSite(t, time.Minute, 20)
+	c1 := s.commit(t, 1, nil)
+	c2 := s.commit(t, 2, nil)
+	s.repo.Push("main")
+	s.enqueue(t, c1)
+	s.waitIdle(t)
+	s.enqueue(t, c2)
+	s.waitIdle(t)
+
+	s.enqueue(t, c1) // replay of the first push, new delivery id
+	st := s.waitIdle(t)
+	r := st.History[len(st.History)-1]
+	if r.Status != webdeploy.StatusRefused || !strings.Contains(r.Error, "ancestor of the live commit") || r.Release != "" {
+		t.Fatalf("rewind record %+v", r)
+	}
+	if !strings.Contains(s.live(t), "version 2") || st.LiveCommit != c2 || st.Counters.Skipped != 1 || st.Counters.Deployed != 2 {
+		t.Fatalf("after a refused rewind: live %q, status %+v", s.live(t), st)
+	}
+
+	// a rebuild of the live commit is not a rewind
+	s.enqueue(t, c2)
+	if st = s.waitIdle(t); st.History[len(st.History)-1].Status != webdeploy.StatusSucceeded {
+		t.Fatalf("rebuild of the live commit: %+v", st.History[len(st.History)-1])
+	}
+
+	// a forced push may move the site back
+	ev := &webdeploy.PushEvent{Provider: webdeploy.GitHub, Event: webdeploy.EventPush, Ref: "refs/heads/main", After: c1, Forced: true, Repository: "me/site"}
+	if err := s.d.Enqueue("site", ev, "forced-back"); err != nil {
+		t.Fatal(err)
+	}
+	st = s.waitIdle(t)
+	if r := st.History[len(st.History)-1]; r.Status != webdeploy.StatusSucceeded || !r.Forced || !strings.Contains(s.live(t), "version 1") {
+		t.Fatalf("forced rewind: %+v, live %q", r, s.live(t))
+	}
+
+	// c2 is newer than the live c1 again: deployed; then a manual rollback
+	// to the c1 release makes c2 deployable once more, and c1 a rebuild
+	s.enqueue(t, c2)
+	s.waitIdle(t)
+	pub := webdeploy.NewPublisher(s.webroot, 0)
+	rs, err := pub.Releases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c1Release string
+	for _, rel := range rs {
+		if strings.HasPrefix(c1, rel.Commit) && !rel.Live {
+			c1Release = rel.Name
+		}
+	}
+	if c1Release == "" {
+		t.Fatalf("no kept release of %s in %+v", c1, rs)
+	}
+	if _, err := pub.Rollback(c1Release); err != nil {
+		t.Fatal(err)
+	}
+	s.enqueue(t, c2)
+	st = s.waitIdle(t)
+	if r := st.History[len(st.History)-1]; r.Status != webdeploy.StatusSucceeded || !strings.Contains(s.live(t), "version 2") {
+		t.Fatalf("deploy after a manual rollback: %+v, live %q", r, s.live(t))
+	}
+	c := st.Counters
+	if c.Accepted != c.Deployed+c.Failed+c.Coalesced+c.Skipped+c.Dropped {
+		t.Fatalf("accounting %+v", c)
+	}
+}

@@ -20,7 +20,14 @@
 // being read (25 MiB by default, GitHub's cap); pings are answered;
 // delivery ids are remembered (bounded) so a redelivery does not deploy
 // twice; accepted pushes are answered 202 at once and built in the
-// background.
+// background. A push matching several sites whose enqueue fails part way
+// is answered 503, and the forge's retry skips the sites already queued.
+//
+// Only Standard Webhooks signs its delivery id: with the other forges a
+// captured push can be sent again under a new id. So the Deployer refuses
+// (StatusRefused) a commit that is an ancestor of the live one unless the
+// push was forced or the site sets AllowRewind: a branch only moves back
+// with a forced push.
 //
 // # Events and rules
 //

@@ -29,6 +29,9 @@ var (
 	// ErrUnsafeTree: the build output holds something that cannot be
 	// published safely (a symlink leading out of the release, a device).
 	ErrUnsafeTree = errors.New("unsafe build output")
+	// ErrRewind: a deploy would replace the live commit by one of its
+	// ancestors although the push was not forced (SiteConfig.AllowRewind).
+	ErrRewind = errors.New("refusing to go back to an older commit")
 	// ErrClosed: the deployer is shutting down and accepts no more work.
 	ErrClosed = errors.New("deployer closed")
 )

@@ -206,9 +206,18 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Error: fmt.Sprintf("no site's rules match %s of %s", ev.Ref, truncate(ev.Repository))})
 		return
 	}
-	for _, s := range sites {
+	for i, s := range sites {
+		// A site this delivery was already queued for by an earlier,
+		// partly failed attempt is not queued twice.
+		if h.seen.has(siteKey(delivery, s)) {
+			continue
+		}
 		if err := rc.sink.Enqueue(s, ev, delivery); err != nil {
-			h.seen.forget(delivery) // let the forge's retry through
+			// Let the forge's retry through, for the sites not queued yet.
+			for _, done := range sites[:i] {
+				h.seen.add(siteKey(delivery, done))
+			}
+			h.seen.forget(delivery)
 			rc.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("site %s: %v; retry later", s, err))
 			return
 		}
@@ -218,6 +227,10 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.answer(w, http.StatusAccepted, Answer{Status: "accepted", Delivery: delivery, Sites: sites, Commit: ev.After, Ref: ev.Ref})
 }
+
+// siteKey names a (delivery, site) pair in a hook's delivery set; NUL
+// cannot occur in a delivery id.
+func siteKey(delivery, site string) string { return delivery + "\x00" + site }
 
 func (rc *Receiver) getBuf() *bytes.Buffer {
 	if b, ok := rc.bufs.Get().(*bytes.Buffer); ok {

@@ -23,15 +23,16 @@ type enqueued struct {
 }
 
 type fakeSink struct {
-	mu   sync.Mutex
-	got  []enqueued
-	fail error
+	mu       sync.Mutex
+	got      []enqueued
+	fail     error
+	failSite string // with fail: fail only for this site
 }
 
 func (f *fakeSink) Enqueue(site string, ev *webdeploy.PushEvent, delivery string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.fail != nil {
+	if f.fail != nil && (f.failSite == "" || f.failSite == site) {
 		return f.fail
 	}
 	f.got = append(f.got, enqueued{site, delivery, *ev})
@@ -147,6 +148,48 @@ func TestReceiverAcceptsAndDedups(t *testing.T) {
 	r = post(t, signed(t, srv.URL+"/hooks/gh", webdeploy.GitHub, "push", form, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}))
 	if r.code != http.StatusAccepted || r.ans.Commit != strings.Repeat("ab", 20) {
 		t.Fatalf("form push: %d %s", r.code, r.raw)
+	}
+}
+
+// A push for two sites whose second enqueue fails is answered 503; the
+// forge's retry (same delivery id) queues only the site that was missed.
+func TestReceiverPartialEnqueueRetry(t *testing.T) {
+	doc := `{"state_dir": "/nonexistent",
+  "hooks": [{"id": "gh", "provider": "github", "secret": "` + testSecret + `"}],
+  "sites": [{"name": "a", "repository": "/x.git", "webroot": "/srv/a", "rules": [{"branches": ["main"]}]},
+            {"name": "b", "repository": "/x.git", "webroot": "/srv/b", "rules": [{"branches": ["main"]}]}]}`
+	cfg, err := webdeploy.ParseConfig([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &fakeSink{fail: webdeploy.ErrClosed, failSite: "b"}
+	rc, err := webdeploy.NewReceiver(cfg, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	body := webhooktest.GitHubPush(blogPush)
+	id := http.Header{"X-Github-Delivery": {"retry-me"}}
+	if r := post(t, signed(t, srv.URL+"/hooks/gh", webdeploy.GitHub, "push", body, id)); r.code != http.StatusServiceUnavailable || !strings.Contains(r.ans.Error, "site b") {
+		t.Fatalf("partial failure: %d %s", r.code, r.raw)
+	}
+	sink.mu.Lock()
+	sink.fail = nil
+	sink.mu.Unlock()
+	if r := post(t, signed(t, srv.URL+"/hooks/gh", webdeploy.GitHub, "push", body, id)); r.code != http.StatusAccepted {
+		t.Fatalf("retry: %d %s", r.code, r.raw)
+	}
+	var sites []string
+	for _, g := range sink.got {
+		sites = append(sites, g.site)
+	}
+	if strings.Join(sites, ",") != "a,b" {
+		t.Fatalf("sites queued across the two attempts: %v, want a once and b once", sites)
+	}
+	// and a third delivery of the same id is a duplicate
+	if r := post(t, signed(t, srv.URL+"/hooks/gh", webdeploy.GitHub, "push", body, id)); r.code != http.StatusOK || r.ans.Status != "duplicate" || sink.count() != 2 {
+		t.Fatalf("redelivery: %d %s", r.code, r.raw)
 	}
 }
 

@@ -168,6 +168,41 @@ func (s *Source) Checkout(ctx context.Context, commit string, log io.Writer) err
 	return nil
 }
 
+// IsAncestor reports whether commit a is an ancestor of commit b (or the
+// same commit) in the cached clone, as git merge-base --is-ancestor
+// decides. Both must be object names (full or abbreviated hex); an error
+// means git could not tell, e.g. because b is not in the clone.
+func (s *Source) IsAncestor(ctx context.Context, a, b string) (bool, error) {
+	for _, c := range []string{a, b} {
+		if _, err := objectNamePrefix(c); err != nil {
+			return false, fmt.Errorf("commit %q: %v", c, err)
+		}
+	}
+	env, err := s.gitEnv()
+	if err != nil {
+		return false, err
+	}
+	g := s.Git
+	if g == "" {
+		g = "git"
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, g, "-C", s.Dir, "merge-base", "--is-ancestor", a, b)
+	cmd.Env, cmd.Stderr = env, &capWriter{w: &stderr, left: 4096}
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ee) && ee.ExitCode() == 1:
+		return false, nil
+	}
+	if msg := strings.TrimSpace(stderr.String()); msg != "" {
+		return false, fmt.Errorf("git merge-base: %s", msg)
+	}
+	return false, fmt.Errorf("git merge-base: %w", err)
+}
+
 // Build runs the build step in dir. With Command set it runs that argv
 // directly; with Shell set, /bin/sh -c Shell. env is added to a minimal
 // environment (PATH, HOME, USER, LANG, TMPDIR). Output goes to log. The
