@@ -1,7 +1,6 @@
 package acmeutil
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -89,9 +88,9 @@ func (h *HookSolver) run(ctx context.Context, what string, argv []string, ch Cha
 		"ACME_TXT_NAME="+ch.DNSName(),
 		"ACME_TXT_VALUE="+ch.DNSValue,
 	)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	out := &tailWriter{max: 2048}
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if err == nil {
@@ -105,13 +104,37 @@ func (h *HookSolver) run(ctx context.Context, what string, argv []string, ch Cha
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%w (timeout %v)", ctx.Err(), timeout)
 	}
-	return fmt.Errorf("for %s: %w", ch.Domain, &CommandError{Purpose: what + " hook", Argv: argv, ExitCode: code, Output: tail(out.Bytes(), 2048), Err: err})
+	return fmt.Errorf("for %s: %w", ch.Domain, &CommandError{Purpose: what + " hook", Argv: argv, ExitCode: code, Output: out.String(), Err: err})
 }
 
-// tail returns at most n bytes from the end of b as a string.
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
+// tailWriter keeps the last max bytes written to it: a command's output
+// is shown in errors, and a chatty or hostile command cannot make this
+// process hold all of it.
+type tailWriter struct {
+	max  int
+	buf  []byte
+	lost int64 // bytes dropped from the front
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) >= w.max {
+		w.lost += int64(len(w.buf) + len(p) - w.max)
+		w.buf = append(w.buf[:0], p[len(p)-w.max:]...)
+		return n, nil
 	}
-	return string(b)
+	if over := len(w.buf) + len(p) - w.max; over > 0 {
+		w.lost += int64(over)
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	w.buf = append(w.buf, p...)
+	return n, nil
+}
+
+// String is the kept tail, marked when the front was dropped.
+func (w *tailWriter) String() string {
+	if w.lost > 0 {
+		return fmt.Sprintf("[%d earlier bytes dropped]\n%s", w.lost, w.buf)
+	}
+	return string(w.buf)
 }

@@ -191,12 +191,12 @@ func runReload(ctx context.Context, spec InstallSpec, c *Certificate) (string, e
 		"CERT_SERIAL="+serial,
 		"CERT_NOT_AFTER="+notAfter.UTC().Format(time.RFC3339),
 	)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	out := &tailWriter{max: 4096}
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
-	o := tail(out.Bytes(), 4096)
+	o := out.String()
 	if err == nil {
 		return o, nil
 	}

@@ -221,7 +221,9 @@ func (n *Nginx) run(ctx context.Context, purpose string, argv []string) error {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
+	out := &tailWriter{max: 4096}
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
 	if err == nil {
 		return nil
 	}
@@ -230,7 +232,7 @@ func (n *Nginx) run(ctx context.Context, purpose string, argv []string) error {
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	}
-	return &CommandError{Purpose: purpose, Argv: argv, ExitCode: code, Output: tail(out, 4096), Err: err}
+	return &CommandError{Purpose: purpose, Argv: argv, ExitCode: code, Output: out.String(), Err: err}
 }
 
 // Test runs nginx -t: the whole configuration must load.

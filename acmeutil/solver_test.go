@@ -8,8 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func TestWebrootSolver(t *testing.T) {
@@ -111,4 +114,38 @@ func TestHookSolver(t *testing.T) {
 	if !errors.As(err, &ce) || ce.ExitCode != 7 || ce.Output != "no credentials\n" {
 		t.Errorf("failing hook: %v", err)
 	}
+}
+
+// A hook that prints without end is kept to its last bytes: the error
+// shows the tail, this process never holds the whole output.
+func TestHookSolverOutputBounded(t *testing.T) {
+	h := &HookSolver{PresentCmd: []string{"/bin/sh", "-c", `head -c 20000000 /dev/zero | tr '\0' x; echo; echo the real reason >&2; exit 9`}}
+	err := h.Present(context.Background(), Challenge{Type: DNS01, Domain: "h.example.com", Token: "tok", DNSValue: "v"})
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.ExitCode != 9 {
+		t.Fatalf("failing hook: %v", err)
+	}
+	if len(ce.Output) > 2100 || !strings.HasSuffix(ce.Output, "the real reason\n") || !strings.HasPrefix(ce.Output, "[") || !strings.Contains(ce.Output, "earlier bytes dropped") {
+		t.Fatalf("output kept: %d bytes, starting %.60q, ending %q", len(ce.Output), ce.Output, ce.Output[max(0, len(ce.Output)-30):])
+	}
+}
+
+// tailWriter keeps exactly the last max bytes of everything written, in
+// any split of the writes, and counts what it dropped.
+func TestTailWriterProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		maxN := rapid.IntRange(1, 64).Draw(t, "max")
+		w := &tailWriter{max: maxN}
+		var all []byte
+		for _, p := range rapid.SliceOf(rapid.SliceOfN(rapid.Byte(), 0, 100)).Draw(t, "writes") {
+			if n, err := w.Write(p); n != len(p) || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			all = append(all, p...)
+		}
+		want := all[max(0, len(all)-maxN):]
+		if string(w.buf) != string(want) || w.lost != int64(len(all)-len(want)) {
+			t.Fatalf("kept %q (lost %d), want %q (lost %d)", w.buf, w.lost, want, len(all)-len(want))
+		}
+	})
 }

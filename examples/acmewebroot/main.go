@@ -10,7 +10,7 @@
 //
 //	issue -d NAME [-d NAME]... -w WEBROOT [--server URL] [--email ADDR]
 //	      [--keylength ec-256|ec-384|2048|3072|4096] [--profile NAME]
-//	      [--preferred-chain CN] [--eab-kid ID --eab-hmac-key KEY] [--force]
+//	      [--preferred-chain CN] [--eab-kid ID --eab-hmac-key-file FILE] [--force]
 //	renew [-d NAME] [--force]
 //	install -d NAME --key-file FILE --fullchain-file FILE [--cert-file FILE]
 //	      [--ca-file FILE] [--reload-cmd "CMD"]
@@ -228,6 +228,45 @@ func (a *app) say(format string, args ...any) {
 	fmt.Fprintf(a.stdout, "[%s] %s\n", time.Now().UTC().Format(time.DateTime), fmt.Sprintf(format, args...))
 }
 
+// eab builds the external account binding from --eab-kid and one source
+// of the HMAC key: --eab-hmac-key-file, $ACME_EAB_HMAC_KEY or (with a
+// warning: other users see command lines) --eab-hmac-key.
+func (a *app) eab(kid, key, keyFile string) (*acme.ExternalAccountBinding, error) {
+	sources := 0
+	for _, v := range []string{key, keyFile} {
+		if v != "" {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return nil, usageError{"give the EAB HMAC key once: --eab-hmac-key or --eab-hmac-key-file"}
+	}
+	switch {
+	case keyFile != "":
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--eab-hmac-key-file: %w", err)
+		}
+		key = strings.TrimSpace(string(b))
+		if key == "" {
+			return nil, fmt.Errorf("--eab-hmac-key-file %s is empty", keyFile)
+		}
+	case key != "":
+		fmt.Fprintln(a.stderr, "acmewebroot: warning: --eab-hmac-key on the command line is visible to every user (ps, /proc); use --eab-hmac-key-file or $ACME_EAB_HMAC_KEY")
+	case kid != "":
+		key = os.Getenv("ACME_EAB_HMAC_KEY")
+	}
+	if kid == "" && key == "" {
+		return nil, nil
+	}
+	k, err := decodeB64URL(key)
+	if err != nil || kid == "" || key == "" {
+		// the key itself is never echoed
+		return nil, usageError{"--eab-kid and an HMAC key (base64url, from --eab-hmac-key-file, $ACME_EAB_HMAC_KEY or --eab-hmac-key) go together"}
+	}
+	return &acme.ExternalAccountBinding{KID: kid, Key: k}, nil
+}
+
 func (a *app) issue(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("issue", flag.ContinueOnError)
 	var domains stringList
@@ -239,7 +278,8 @@ func (a *app) issue(ctx context.Context, args []string) error {
 	profile := fs.String("profile", "", "ACME issuance profile")
 	chain := fs.String("preferred-chain", "", "issuer common name of the preferred chain's top certificate")
 	eabKID := fs.String("eab-kid", "", "external account binding key ID")
-	eabKey := fs.String("eab-hmac-key", "", "external account binding HMAC key (base64url)")
+	eabKey := fs.String("eab-hmac-key", "", "external account binding HMAC key (base64url); visible to every user in ps: prefer --eab-hmac-key-file or $ACME_EAB_HMAC_KEY")
+	eabKeyFile := fs.String("eab-hmac-key-file", "", "file holding the external account binding HMAC key (base64url)")
 	force := fs.Bool("force", false, "issue even if the certificate exists and is not due")
 	if err := a.parse(fs, args); err != nil {
 		return err
@@ -251,13 +291,9 @@ func (a *app) issue(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	var eab *acme.ExternalAccountBinding
-	if *eabKID != "" || *eabKey != "" {
-		key, err := decodeB64URL(*eabKey)
-		if err != nil || *eabKID == "" {
-			return usageError{"--eab-kid and --eab-hmac-key (base64url) go together"}
-		}
-		eab = &acme.ExternalAccountBinding{KID: *eabKID, Key: key}
+	eab, err := a.eab(*eabKID, *eabKey, *eabKeyFile)
+	if err != nil {
+		return err
 	}
 	wr, err := filepath.Abs(*webroot)
 	if err != nil {

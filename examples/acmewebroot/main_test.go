@@ -189,3 +189,40 @@ func TestBootstrapCommand(t *testing.T) {
 		t.Fatalf("second bootstrap:\n%s", out)
 	}
 }
+
+// The EAB HMAC key comes from a file, the environment or (with a warning)
+// the command line; errors never echo it.
+func TestEABKeySources(t *testing.T) {
+	const secret = "c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw" // base64url of "secret-hmac-key-for-tests"
+	var stderr strings.Builder
+	a := &app{stderr: &stderr}
+	file := filepath.Join(t.TempDir(), "eab.key")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eab, err := a.eab("kid-1", "", file)
+	if err != nil || eab == nil || eab.KID != "kid-1" || string(eab.Key) != "secret-hmac-key-for-tests" || stderr.Len() != 0 {
+		t.Fatalf("from a file: %+v, %v, stderr %q", eab, err, stderr.String())
+	}
+	t.Setenv("ACME_EAB_HMAC_KEY", secret)
+	if eab, err := a.eab("kid-2", "", ""); err != nil || string(eab.Key) != "secret-hmac-key-for-tests" || stderr.Len() != 0 {
+		t.Fatalf("from the environment: %+v, %v", eab, err)
+	}
+	if eab, err := a.eab("kid-3", secret, ""); err != nil || eab.KID != "kid-3" || !strings.Contains(stderr.String(), "visible to every user") {
+		t.Fatalf("from the command line: %+v, %v, stderr %q", eab, err, stderr.String())
+	}
+	if eab, err := a.eab("", "", ""); eab != nil || err != nil {
+		t.Fatalf("no EAB asked: %+v, %v", eab, err)
+	}
+	for _, c := range []struct{ kid, key, file string }{
+		{"kid", secret, file},      // two sources
+		{"", secret, ""},           // no kid
+		{"kid", "not base64!", ""}, // bad key
+		{"kid", "", "/nonexistent/eab.key"},
+	} {
+		_, err := a.eab(c.kid, c.key, c.file)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "not base64!") {
+			t.Errorf("eab(%q, key, %q) = %v: want an error that does not show the key", c.kid, c.file, err)
+		}
+	}
+}
