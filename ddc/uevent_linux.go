@@ -42,9 +42,17 @@ func (w *Watcher) NextUevent(ctx context.Context) (*Uevent, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = w.conn.SetReadDeadline(time.Unix(1, 0)) })
+	// Cancellation wakes the read with a deadline in the past. If it
+	// fired, wait until it has set that deadline before clearing it, so
+	// that no stale deadline is left for the next call.
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		_ = w.conn.SetReadDeadline(time.Unix(1, 0))
+	})
 	defer func() {
 		if !stop() {
+			<-fired
 			_ = w.conn.SetReadDeadline(time.Time{})
 		}
 	}()
@@ -64,6 +72,8 @@ func (w *Watcher) NextUevent(ctx context.Context) (*Uevent, error) {
 				return nil, cerr
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// not ours (ctx is live): clear it rather than spin
+				_ = w.conn.SetReadDeadline(time.Time{})
 				continue
 			}
 			return nil, fmt.Errorf("ddc: receiving uevent: %w", err)
