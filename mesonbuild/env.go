@@ -174,9 +174,16 @@ func appendNew(list []string, items ...string) []string {
 // visible.
 const defaultXDGDataDirs = "/usr/local/share:/usr/share"
 
+// defaultPath is kept behind the prefixes' bin directories when base has
+// no PATH: with PATH set to those alone, the system's own programs (sh,
+// cc, pkg-config) would no longer be found.
+const defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
 // Vars returns the variables as NAME=value, each prefix directory put in
 // front of the value base already has (base is os.Environ() form).
-// PKG_CONFIG_LIBDIR, when set, replaces rather than prepends.
+// PKG_CONFIG_LIBDIR, when set, replaces rather than prepends. When base
+// has no PATH (or XDG_DATA_DIRS), the prefixes' directories go in front of
+// the usual default, /usr/local/bin:/usr/bin:/bin (/usr/local/share:/usr/share).
 func (e RunEnv) Vars(base []string) []string {
 	var out []string
 	add := func(name string, dirs []string, def string) {
@@ -193,7 +200,7 @@ func (e RunEnv) Vars(base []string) []string {
 		}
 		out = append(out, name+"="+v)
 	}
-	add("PATH", e.Path, "")
+	add("PATH", e.Path, defaultPath)
 	add("LD_LIBRARY_PATH", e.LibraryPath, "")
 	add("XDG_DATA_DIRS", e.XDGDataDirs, defaultXDGDataDirs)
 	add("PKG_CONFIG_PATH", e.PkgConfigPath, "")

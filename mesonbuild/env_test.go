@@ -70,6 +70,10 @@ func TestRunEnvVars(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
+	// no PATH in base: the system's directories stay behind the prefixes'
+	if got := e.Vars([]string{"HOME=/h"}); got[0] != "PATH=/a/bin:/b/bin:/usr/local/bin:/usr/bin:/bin" {
+		t.Errorf("without PATH in base: %q", got[0])
+	}
 	r := EnvFor([]PrefixLayout{{PkgConfigDirs: []string{"/a/pc"}}}, true)
 	applied := r.Apply([]string{"PKG_CONFIG_LIBDIR=/old", "HOME=/h"})
 	if d := cmp.Diff([]string{"HOME=/h", "PKG_CONFIG_LIBDIR=/a/pc"}, applied); d != "" {
