@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -176,17 +175,9 @@ const maxCacheSize = 64 << 20
 
 // LoadCache reads and parses the named ld.so.cache.
 func LoadCache(path string) (*Cache, error) {
-	f, err := os.Open(path)
+	data, err := readRegular(path, maxCacheSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCacheSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCacheSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not an ld.so.cache", path, maxCacheSize)
 	}
 	c, err := ParseCache(data)
 	if err != nil {
@@ -393,7 +384,11 @@ func (c *Cache) WriteLDConfig(w io.Writer, path string) error {
 }
 
 // CacheLibCmp compares library names as glibc's _dl_cache_libcmp does: runs
-// of digits compare as numbers, a digit sorts after any other byte.
+// of digits compare as numbers, a digit sorts after any other byte. As in
+// glibc (compiled C, where the int arithmetic wraps), a run's value and the
+// difference of two values are 32-bit and wrap: runs of ten or more digits
+// do not compare by magnitude, and ldconfig sorts the cache, and the
+// loader searches it, in that order.
 func CacheLibCmp(a, b string) int {
 	i, j := 0, 0
 	for i < len(a) {
@@ -404,15 +399,15 @@ func CacheLibCmp(a, b string) int {
 		}
 		switch {
 		case isDigit(ca) && isDigit(cb):
-			var v1, v2 uint64
+			var v1, v2 int32 // wrapping, as C's int does in practice
 			for ; i < len(a) && isDigit(a[i]); i++ {
-				v1 = v1*10 + uint64(a[i]-'0')
+				v1 = v1*10 + int32(a[i]-'0')
 			}
 			for ; j < len(b) && isDigit(b[j]); j++ {
-				v2 = v2*10 + uint64(b[j]-'0')
+				v2 = v2*10 + int32(b[j]-'0')
 			}
 			if v1 != v2 {
-				if v1 < v2 {
+				if v1-v2 < 0 {
 					return -1
 				}
 				return 1

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -328,4 +330,102 @@ func FuzzParseCache(f *testing.F) {
 			_ = e.String()
 		}
 	})
+}
+
+// Library names with runs of ten or more digits: ldconfig sorts them with
+// glibc's comparison, whose 32-bit arithmetic wraps ("1" and "4294967297"
+// compare equal). For a cache the real ldconfig wrote for such names, the
+// entries must be in CacheLibCmp's (descending) order, print as
+// `ldconfig -p` prints them, and Lookup must pick for each name the file
+// the real loader picks with that cache bind-mounted over
+// /etc/ld.so.cache (in a private user and mount namespace).
+func TestCacheLibCmpWrapsLikeLdconfig(t *testing.T) {
+	ldconfig := testenv.RequireTool(t, "ldconfig")
+	gcc := testenv.RequireTool(t, "gcc")
+	unshare := testenv.RequireTool(t, "unshare")
+	testenv.RequireUserNamespace(t)
+	ldso := hostLoader
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(name string, args ...string) string {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	lib := write("lib.c", "int f(void) { return 1; }\n")
+	prog := write("main.c", "int f(void); int main(void) { return f() - 1; }\n")
+	versions := []string{"1", "2", "100", "2147483647", "2147483648", "4294967296", "4294967297", "9999999999", "12345678901234"}
+	var progs []string
+	for i, v := range versions {
+		name := "libhkwrap.so." + v
+		run(gcc, "-shared", "-fPIC", "-o", filepath.Join(dir, name), "-Wl,-soname,"+name, lib)
+		p := filepath.Join(dir, fmt.Sprint("prog", i))
+		run(gcc, "-o", p, prog, filepath.Join(dir, name))
+		progs = append(progs, p)
+	}
+	conf := write("ld.so.conf", dir+"\n")
+	cacheFile := filepath.Join(dir, "ld.so.cache")
+	run(ldconfig, "-X", "-C", cacheFile, "-f", conf)
+	c, err := LoadCache(cacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := c.WriteLDConfig(&got, cacheFile); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(run(ldconfig, "-p", "-C", cacheFile), got.String()); d != "" {
+		t.Fatalf("ldconfig -p differs (-ldconfig +ours):\n%s", d)
+	}
+	var ours []CacheEntry
+	for _, e := range c.Entries {
+		if strings.HasPrefix(e.Name, "libhkwrap.so.") {
+			ours = append(ours, e)
+		}
+	}
+	if len(ours) != len(versions) {
+		t.Fatalf("%d libhkwrap entries in the cache, want %d", len(ours), len(versions))
+	}
+	for i := 1; i < len(ours); i++ {
+		if CacheLibCmp(ours[i-1].Name, ours[i].Name) < 0 {
+			t.Errorf("ldconfig put %s before %s; CacheLibCmp orders them the other way", ours[i-1].Name, ours[i].Name)
+		}
+	}
+	// The loader's choice for each name, with this cache.
+	script := `mount --bind "$1" /etc/ld.so.cache || exit 1; ldso=$2; shift 2; for p; do "$ldso" --list "$p" || exit 1; done`
+	out := run(unshare, append([]string{"-rm", "/bin/sh", "-c", script, "sh", cacheFile, ldso}, progs...)...)
+	loader := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if name, rest, ok := strings.Cut(strings.TrimSpace(line), " => "); ok && strings.HasPrefix(name, "libhkwrap.so.") {
+			path, _, _ := strings.Cut(rest, " (")
+			loader[name] = path
+		}
+	}
+	hp := HostPlatform()
+	wrapped := 0
+	for _, v := range versions {
+		name := "libhkwrap.so." + v
+		want, ok := loader[name]
+		if !ok {
+			t.Fatalf("the loader did not list %s:\n%s", name, out)
+		}
+		e, ok := c.Lookup(name, hp.CacheFlagsOK, hp.HWCaps)
+		if !ok || e.Path != want {
+			t.Errorf("Lookup(%q) = %q, %v; the loader uses %q", name, e.Path, ok, want)
+		}
+		if filepath.Base(want) != name {
+			wrapped++
+		}
+	}
+	if wrapped == 0 {
+		t.Errorf("the loader resolved every name to its own file: this glibc does not wrap, and the test shows nothing")
+	}
 }
