@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Kind is what an ELF file is for the loader: a fixed-address executable, a
@@ -103,7 +104,7 @@ const (
 // A file that is not ELF gives an error matching ErrNotELF; a truncated or
 // inconsistent one a *FormatError naming the structure and offset.
 func Inspect(path string) (*Info, error) {
-	f, err := os.Open(path)
+	f, err := openNoBlock(path)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,39 @@ func Inspect(path string) (*Info, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// openNoBlock opens path for reading without waiting: a FIFO (or a
+// device) put where a library or program was expected would otherwise
+// block the open until a writer comes. Callers refuse what is not a
+// regular file; for regular files O_NONBLOCK changes nothing.
+func openNoBlock(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// readRegular reads a whole regular file of at most limit bytes, opened
+// with openNoBlock.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // InspectReader is Inspect over any io.ReaderAt holding size bytes.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,6 +21,10 @@ const maxIncludeDepth = 16
 // including file's directory, as in ldconfig). `hwcap` lines are ignored;
 // an old-style `dir=type` suffix is dropped. An include cycle gives an error
 // matching ErrLoop.
+// maxLDConfSize bounds one configuration file (Debian's are a few hundred
+// bytes).
+const maxLDConfSize = 16 << 20
+
 func ParseLDConf(root, path string) ([]string, error) {
 	var dirs []string
 	seenDir := map[string]bool{}
@@ -44,7 +47,7 @@ func ParseLDConf(root, path string) ([]string, error) {
 		}
 		active[p] = true
 		defer delete(active, p)
-		data, err := os.ReadFile(hostPath(root, p))
+		data, err := readRegular(hostPath(root, p), maxLDConfSize)
 		if err != nil {
 			return err
 		}

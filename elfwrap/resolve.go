@@ -239,7 +239,7 @@ func (r *Resolver) inspectInRoot(p string) (*Info, fileID, error) {
 	if err != nil {
 		return nil, fileID{}, err
 	}
-	f, err := os.Open(hp)
+	f, err := openNoBlock(hp)
 	if err != nil {
 		return nil, fileID{}, err
 	}
@@ -275,7 +275,7 @@ func (r *Resolver) has(dir, name string) (dirExists, present bool) {
 		if err != nil {
 			return
 		}
-		f, err := os.Open(hp)
+		f, err := os.OpenFile(hp, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_DIRECTORY, 0)
 		if err != nil {
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -114,7 +113,7 @@ func Scan(ctx context.Context, dir string, opt ScanOptions) (*ScanReport, error)
 }
 
 func hasELFMagic(p string) bool {
-	f, err := os.Open(p)
+	f, err := openNoBlock(p)
 	if err != nil {
 		return false
 	}
