@@ -137,6 +137,27 @@ func noNUL(what, s string) error {
 	return nil
 }
 
+// shellName is the base name of the shell an interpreter line runs,
+// looking through env(1) ("/usr/bin/env sh", "/usr/bin/env -S dash -e"):
+// its options and VAR=value words are skipped.
+func shellName(line string) string {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return ""
+	}
+	name := filepath.Base(f[0])
+	if name != "env" {
+		return name
+	}
+	for _, w := range f[1:] {
+		if strings.HasPrefix(w, "-") || strings.Contains(w, "=") {
+			continue
+		}
+		return filepath.Base(w)
+	}
+	return name
+}
+
 // Script renders the wrapper as a shell script.
 func (w *Wrapper) Script() ([]byte, error) {
 	shell := w.Shell
@@ -150,8 +171,8 @@ func (w *Wrapper) Script() ([]byte, error) {
 		return nil, badWrapper("target %q must be an absolute path", w.Target)
 	}
 	posixOnly := false
-	switch filepath.Base(strings.Fields(shell)[0]) {
-	case "sh", "dash":
+	switch shellName(shell) {
+	case "sh", "dash", "posh":
 		posixOnly = true
 		if w.Argv0Policy != Argv0Target {
 			return nil, badWrapper("shell %s cannot set argv[0] (exec -a); use bash or Argv0Target", shell)

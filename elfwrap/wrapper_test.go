@@ -235,12 +235,31 @@ func TestWrapperRejects(t *testing.T) {
 		"bad from var":    {Target: "/bin/x", Env: []EnvOp{{Kind: EnvSuffix, Var: "A", FromVar: "$(rm -rf /)"}}},
 		"NUL in value":    {Target: "/bin/x", Env: []EnvOp{{Kind: EnvSet, Var: "A", Value: "a\x00b"}}},
 		"dash with -a":    {Target: "/bin/x", Shell: "/bin/dash"},
+		"env sh with -a":  {Target: "/bin/x", Shell: "/usr/bin/env sh"},
+		"env -S dash":     {Target: "/bin/x", Shell: "/usr/bin/env -S LC_ALL=C dash -e"},
+		"env sh, not UTF-8": {Target: "/bin/x", Shell: "/usr/bin/env sh", Argv0Policy: Argv0Target,
+			Env: []EnvOp{{Kind: EnvSet, Var: "V", Value: "a\xffb"}}},
 		"NUL in argument": {Target: "/bin/x", Args: []string{"\x00"}},
 	}
 	for name, w := range cases {
 		if _, err := w.Script(); !errors.Is(err, ErrBadWrapper) {
 			t.Errorf("%s: %v, want ErrBadWrapper", name, err)
 		}
+	}
+}
+
+func TestShellName(t *testing.T) {
+	for line, want := range map[string]string{
+		"/bin/bash": "bash", "/usr/bin/env sh": "sh", "/usr/bin/env -S dash -e": "dash",
+		"/usr/bin/env LC_ALL=C bash": "bash", "/usr/bin/env": "env", "/bin/sh -e": "sh",
+	} {
+		if got := shellName(line); got != want {
+			t.Errorf("shellName(%q) = %q, want %q", line, got, want)
+		}
+	}
+	// through env, bash stays bash: exec -a is allowed
+	if _, err := (&Wrapper{Target: "/bin/x", Shell: "/usr/bin/env bash"}).Script(); err != nil {
+		t.Errorf("env bash: %v", err)
 	}
 }
 
