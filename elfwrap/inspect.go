@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -104,48 +105,47 @@ const (
 // A file that is not ELF gives an error matching ErrNotELF; a truncated or
 // inconsistent one a *FormatError naming the structure and offset.
 func Inspect(path string) (*Info, error) {
-	f, err := openNoBlock(path)
+	f, st, err := openRegular(path, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	info, err := inspect(path, f, st.Size())
-	if err != nil {
-		return nil, err
-	}
-	return info, nil
+	return inspect(path, f, st.Size())
 }
 
 // openNoBlock opens path for reading without waiting: a FIFO (or a
 // device) put where a library or program was expected would otherwise
-// block the open until a writer comes. Callers refuse what is not a
-// regular file; for regular files O_NONBLOCK changes nothing.
+// block the open until a writer comes. For regular files O_NONBLOCK
+// changes nothing.
 func openNoBlock(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
-// readRegular reads a whole regular file of at most limit bytes, opened
-// with openNoBlock.
-func readRegular(path string, limit int64) ([]byte, error) {
+// openRegular opens path with openNoBlock and refuses anything but a
+// regular file (errNotRegular, named as name).
+func openRegular(path, name string) (*os.File, fs.FileInfo, error) {
 	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
+// readRegular reads a whole regular file of at most limit bytes.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, _, err := openRegular(path, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
-	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err

@@ -239,18 +239,11 @@ func (r *Resolver) inspectInRoot(p string) (*Info, fileID, error) {
 	if err != nil {
 		return nil, fileID{}, err
 	}
-	f, err := openNoBlock(hp)
+	f, st, err := openRegular(hp, p)
 	if err != nil {
 		return nil, fileID{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fileID{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fileID{}, fmt.Errorf("%s: %w", p, errNotRegular)
-	}
 	var id fileID
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		id = fileID{uint64(sys.Dev), uint64(sys.Ino)}
