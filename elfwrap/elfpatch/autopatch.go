@@ -31,7 +31,8 @@ type AutoOptions struct {
 	Origin bool
 	// DryRun reports what would change without writing.
 	DryRun bool
-	// Write options for each patched file.
+	// Write options for each patched file. InPlace is not supported (the
+	// files are read first and written later) and is refused.
 	Write WriteOptions
 }
 
@@ -101,6 +102,9 @@ func AutoPatch(ctx context.Context, root string, opt AutoOptions) (*AutoReport, 
 	type found struct {
 		path string
 		f    *File
+	}
+	if opt.Write.InPlace {
+		return nil, fmt.Errorf("%w: AutoPatch does not write in place (WriteOptions.InPlace)", ErrInvalidValue)
 	}
 	var files []found
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

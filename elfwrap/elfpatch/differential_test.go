@@ -24,7 +24,8 @@ type diffOp struct {
 // TestDifferentialPatchelf applies the same operation with patchelf and
 // with this package to gcc-built programs, a shared library and programs of
 // this machine: readelf -d and -l show the same values, both outputs run
-// alike, and ours is not larger than patchelf's by more than one page.
+// alike, and ours is not larger than patchelf's by more than one page. Ours
+// written in place is the same bytes as ours written atomically.
 func TestDifferentialPatchelf(t *testing.T) {
 	pe := testenv.RequireTool(t, "patchelf")
 	fx := buildFixture(t, "-pie", "-fPIE")
@@ -88,6 +89,13 @@ func TestDifferentialPatchelf(t *testing.T) {
 				if err := PatchFile(context.Background(), src, ours, op.ours); err != nil {
 					t.Fatal(err)
 				}
+				// Ours written in place on another copy: the same bytes.
+				inplace := filepath.Join(dir, "inplace", filepath.Base(in.path))
+				copyFile(t, src, inplace)
+				if err := PatchFileWith(context.Background(), inplace, "", WriteOptions{InPlace: true, NoSync: true}, op.ours); err != nil {
+					t.Fatalf("in place: %v", err)
+				}
+				sameBytes(t, inplace, ours)
 				vt, vo := readelf(t, theirs), readelf(t, ours)
 				if vt.interp != vo.interp || !slices.Equal(vt.dyn, vo.dyn) {
 					t.Fatalf("readelf differs:\npatchelf: %q %q\nours:     %q %q", vt.interp, vt.dyn, vo.interp, vo.dyn)

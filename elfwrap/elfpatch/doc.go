@@ -42,6 +42,55 @@
 // interpreter, dynamic section, string table, version needs); anything it
 // misses reads as zeros, which can only fail the check, never pass it.
 //
+// # Writing in place
+//
+// WriteOptions.InPlace (`elfdeps patch --in-place`) is an opt-in that
+// writes only the changed byte ranges into the file itself, as patchelf
+// users effectively have it: the file keeps its inode (hard links stay
+// shared, a symbolic link keeps pointing at it, the owner stays), no new
+// inode is allocated and the unchanged bulk is not copied, so a patch
+// costs a few KiB of writes whatever the file's size. The default stays
+// the atomic replacement; InPlace is not atomic. What it does, in order:
+//
+//  1. The file is parsed from a read-only mapping, and the output is laid
+//     out and checked exactly as for a replacement (same bytes).
+//  2. The ranges where the output differs from the file are computed; their
+//     new bytes and the original bytes they replace are copied to memory.
+//  3. The path is opened for writing (no O_TRUNC) and must still be the same
+//     file (device, inode, size), else nothing is written. A program that
+//     is running cannot be opened for writing: the kernel answers ETXTBSY
+//     and the error (matching syscall.ETXTBSY) says so. A read-only edit
+//     (printing) never opens the file for writing.
+//  4. Ranges past the original end are written (the appended segment:
+//     nothing in the file refers to them yet), then the file is synced.
+//  5. Ranges inside the file are written from its end towards its start, so
+//     the program headers and the ELF header, which make the new ranges
+//     reachable, come last; then the size is set (shorter when a segment of
+//     an earlier run is rebuilt smaller) and the file is synced. NoSync
+//     skips both syncs.
+//
+// On any error this process sees (a failed or short write, truncate or
+// fsync) the original bytes are written back in reverse order, the
+// original size is restored and the file synced; the error says the file
+// was restored, or, if restoring failed too, that the file may be damaged.
+// What no error path can cover: if the machine crashes or loses power
+// before the final fsync returns, or the process is killed (SIGKILL)
+// between two writes of step 5, the file can hold some new and some old
+// ranges (with sync, the appended part is on disk before any header points
+// to it; the ranges of step 5, typically a few KiB in two to four pages,
+// are not written as one unit), and such a mix may not load. Killed during
+// step 4, the file is the original plus unreferenced bytes at its end,
+// which loads as before. patchelf's
+// rewrite (open with O_TRUNC, write the whole file) is worse in the same
+// events: an empty or truncated file. Use the default where that matters.
+// Processes that have the file mapped as a shared library are not detected
+// (the kernel does not refuse that write): they see the changed pages, as
+// they do with patchelf; one that loads the library during the write can
+// see a mix. Mode bits stay as the kernel leaves them on write(2) (it
+// clears set-user-ID and set-group-ID when the writer lacks CAP_FSETID).
+// InPlace is for PatchFileWith only (WriteFileWith and AutoPatch refuse
+// it).
+//
 // Compatibility notes: AddNeeded does not add a name that is already needed
 // (patchelf 0.14 adds a duplicate), so repeating an operation never changes
 // the file; ReplaceNeeded also renames the library in the GNU version-needs

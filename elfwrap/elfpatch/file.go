@@ -117,21 +117,21 @@ func Parse(data []byte) (*File, error) {
 
 // Open reads and parses the ELF file at path.
 func Open(path string) (*File, error) {
-	fh, st, err := openRegular(path)
+	in, err := openInput(path)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	data, err := readAll(fh, st.Size())
+	defer in.close()
+	data, err := in.readAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	f, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.name = path
-	f.mode = st.Mode()
+	f.mode = in.mode
 	return f, nil
 }
 

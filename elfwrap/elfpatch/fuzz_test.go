@@ -12,7 +12,9 @@ import (
 
 // FuzzPatch feeds malformed ELF files to the parser and the writer: every
 // failure is a typed error (never a panic), every success reads back with
-// the value that was set, and a failed write leaves no output file.
+// the value that was set, a failed write leaves no output file, and the
+// in-place writes give the same bytes (or, failing at a step, the
+// original).
 func FuzzPatch(f *testing.F) {
 	for _, k := range synthKinds {
 		k.interp = "/lib/ld-linux.so.2"
@@ -75,6 +77,21 @@ func FuzzPatch(f *testing.F) {
 		var streamed bytes.Buffer
 		if err := m.writeTo(&streamed, nil); err != nil || !bytes.Equal(streamed.Bytes(), b) {
 			t.Fatalf("streamed output (%d bytes, %v) differs from Bytes (%d bytes)", streamed.Len(), err, len(b))
+		}
+		// Written in place over the original: the same bytes; a failure
+		// at a step the input picks leaves the original bytes.
+		plan := m.inPlacePlan()
+		mf := &memFile{b: bytes.Clone(data)}
+		if err := plan.apply(mf, true); err != nil || !bytes.Equal(mf.b, b) {
+			t.Fatalf("in-place writes (%v) do not give the Bytes output", err)
+		}
+		mf = &memFile{b: bytes.Clone(data)}
+		err = plan.apply(&faultRW{w: mf, failAt: int(op >> 3), partial: len(val)%2 == 1}, true)
+		switch {
+		case err == nil && !bytes.Equal(mf.b, b):
+			t.Fatal("in-place writes with no fault hit do not give the Bytes output")
+		case err != nil && (!errors.Is(err, errRestored) || !bytes.Equal(mf.b, data)):
+			t.Fatalf("in-place failure at step %d not undone: %v", op>>3, err)
 		}
 		g, err := Parse(b)
 		if err != nil {

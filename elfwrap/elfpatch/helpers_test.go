@@ -99,6 +99,22 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
+// sameBytes fails unless files a and b hold the same bytes.
+func sameBytes(t *testing.T, a, b string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x, y) {
+		t.Fatalf("%s (%d bytes) and %s (%d bytes) differ", a, len(x), b, len(y))
+	}
+}
+
 // longDir returns a path of about n characters under root (created).
 func longDir(t *testing.T, root string, n int) string {
 	t.Helper()

@@ -131,6 +131,22 @@ func TestGCCProgramsLongInterpreterAndRunpath(t *testing.T) {
 				if st.Mode() != orig.Mode() {
 					t.Errorf("mode %v, want %v", st.Mode(), orig.Mode())
 				}
+				// The same patch written in place: the same bytes, runs.
+				ip := filepath.Join(fx.dir, "inplace")
+				copyFile(t, fx.prog, ip)
+				err = PatchFileWith(context.Background(), ip, "", WriteOptions{InPlace: true}, func(f *File) error {
+					if err := f.SetInterpreter(interp); err != nil {
+						return err
+					}
+					return f.SetRunpath(rp, tag)
+				})
+				if err != nil {
+					t.Fatalf("in place: %v", err)
+				}
+				sameBytes(t, ip, out)
+				if got := runProg(t, ip, nil); got != fx.want {
+					t.Fatalf("patched in place: run %+v, unpatched %+v", got, fx.want)
+				}
 			})
 		}
 	}
@@ -319,6 +335,21 @@ func TestUsrBinSample(t *testing.T) {
 			if got != want || want.err != nil {
 				t.Fatalf("patched: %+v\noriginal: %+v", got, want)
 			}
+			// In place, on another copy: the same bytes, the same run.
+			ip := filepath.Join(dir, "inplace", c[0])
+			copyFile(t, src, ip)
+			if err := PatchFileWith(context.Background(), ip, "", WriteOptions{InPlace: true, NoSync: true}, func(f *File) error {
+				if err := f.SetInterpreter(interp); err != nil {
+					return err
+				}
+				return f.SetRunpath(rp, elf.DT_RUNPATH)
+			}); err != nil {
+				t.Fatalf("in place: %v", err)
+			}
+			sameBytes(t, ip, patched)
+			if got := runProg(t, ip, c[1:]); got != want {
+				t.Fatalf("patched in place: %+v\noriginal: %+v", got, want)
+			}
 		})
 	}
 	if n < 10 {
@@ -356,7 +387,9 @@ func TestArm64UnderQemu(t *testing.T) {
 	newInterp := strings.TrimPrefix(filepath.Join(deep, "ld-linux-aarch64.so.1"), root)
 	for round := 0; round < 3; round++ {
 		rp := longRunpath("/lib/aarch64-linux-gnu") + fmt.Sprintf(":/round%d", round)
-		if err := PatchFile(context.Background(), hello, "", func(f *File) error {
+		// Round 1 writes in place (rebuilding the segment of round 0).
+		wo := WriteOptions{InPlace: round == 1}
+		if err := PatchFileWith(context.Background(), hello, "", wo, func(f *File) error {
 			if err := f.SetInterpreter(newInterp); err != nil {
 				return err
 			}
@@ -385,8 +418,8 @@ func TestArm64UnderQemu(t *testing.T) {
 }
 
 // TestRepeatedPatching patches the same program 100 times with values of
-// changing length; it keeps running and the file stops growing once the
-// values repeat.
+// changing length, alternately replacing it and writing in place; it keeps
+// running and the file stops growing once the values repeat.
 func TestRepeatedPatching(t *testing.T) {
 	fx := buildFixture(t, "-pie", "-fPIE")
 	interp := longInterpreter(t, fx.interp)
@@ -401,7 +434,10 @@ func TestRepeatedPatching(t *testing.T) {
 		if i%3 == 0 {
 			in = fx.interp
 		}
-		if err := PatchFile(context.Background(), fx.prog, "", func(f *File) error {
+		// Every other run writes in place: both writers rebuild what the
+		// other left.
+		wo := WriteOptions{InPlace: i%2 == 1, NoSync: true}
+		if err := PatchFileWith(context.Background(), fx.prog, "", wo, func(f *File) error {
 			if err := f.SetInterpreter(in); err != nil {
 				return err
 			}

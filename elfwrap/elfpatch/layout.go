@@ -172,28 +172,43 @@ func (f *File) build() (*image, error) {
 	o := h.order
 
 	// 1. Assign string-table offsets to changed entries.
-	ds := slices.Clone(f.dynstr)
+	// The new table: the old one plus room for every string that may be
+	// appended, so that appending never copies it again.
+	extra := 0
+	for _, d := range f.dyn {
+		if d.pending {
+			extra += len(d.str) + 1
+		}
+	}
+	for _, r := range f.renames {
+		extra += len(r) + 1
+	}
+	ds := append(make([]byte, 0, len(f.dynstr)+extra), f.dynstr...)
 	dyn := slices.Clone(f.dyn)
 	var ext []uint64
-	complete := false
+	complete, extRead := false, false
 	for i := range dyn {
 		if !dyn[i].pending {
 			continue
-		}
-		if ext == nil && !complete {
-			ext, complete = f.externalRefs()
 		}
 		s := dyn[i].str
 		if off, ok := findString(ds, s); ok {
 			dyn[i].val = off
 			continue
 		}
-		if complete && dyn[i].fromFile {
+		if dyn[i].fromFile {
 			switch dyn[i].tag {
 			case elf.DT_RPATH, elf.DT_RUNPATH, elf.DT_SONAME:
 				old := dyn[i].val
 				oldLen := uint64(bytes.IndexByte(ds[old:], 0))
-				if uint64(len(s)) <= oldLen {
+				// The references from symbols and version records are
+				// read (they can be large) only when the new string
+				// fits where the old one is.
+				if uint64(len(s)) <= oldLen && !extRead {
+					ext, complete = f.externalRefs()
+					extRead = true
+				}
+				if uint64(len(s)) <= oldLen && complete {
 					refs := slices.Clone(ext)
 					for j := range dyn {
 						if j != i && stringTag(dyn[j].tag) {
@@ -725,7 +740,18 @@ func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []v
 	if lay.moveStr {
 		copy(seg(lay.strPos, uint64(len(ds))), ds)
 	} else if f.dynstr != nil {
-		copy(m.at(f.strOff, uint64(len(ds))), ds) // same length, or grown into room makeStrRoom made
+		// Same length, or grown into room makeStrRoom made. Only what
+		// changed is written: strings overwritten in place and the
+		// appended ones (the table of a large library is 100 KiB or more,
+		// a patch changes a few bytes of it).
+		old := f.dynstr
+		if lo := diffStart(old, ds); lo < len(old) {
+			hi := len(old) - diffEnd(old[lo:], ds[lo:len(old)])
+			copy(m.at(f.strOff+uint64(lo), uint64(hi-lo)), ds[lo:hi])
+		}
+		if len(ds) > len(old) {
+			copy(m.at(f.strOff+uint64(len(old)), uint64(len(ds)-len(old))), ds[len(old):])
+		}
 	}
 	if lay.moveInterp {
 		copy(seg(lay.interpPos, uint64(len(interpRaw))), interpRaw)
@@ -803,7 +829,14 @@ func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []v
 	if end, ok := checkedAdd(strtab, strsz); hasT && hasS && ok {
 		for _, p := range progs {
 			if p.typ == elf.PT_LOAD && strtab >= p.vaddr && end <= p.vaddr+p.filesz {
-				ranges = append(ranges, [2]uint64{p.off + (strtab - p.vaddr), p.off + (end - p.vaddr)})
+				// The parser reads the strings of the dynamic entries
+				// (each up to its NUL), nothing else of the table.
+				base := p.off + (strtab - p.vaddr)
+				for _, d := range dyn {
+					if stringTag(d.tag) && d.val < strsz {
+						ranges = append(ranges, [2]uint64{base + d.val, base + min(d.val+uint64(len(d.str))+1, strsz)})
+					}
+				}
 				break
 			}
 		}
@@ -828,6 +861,33 @@ func (f *File) assemble(ds []byte, dyn []dynEntry, interpRaw []byte, vnFixes []v
 		return nil, err
 	}
 	return m, nil
+}
+
+// diffStart returns the length of the common prefix of a and b.
+func diffStart(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && string(a[i:i+8]) == string(b[i:i+8]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// diffEnd returns the length of the common suffix of a and b.
+func diffEnd(a, b []byte) int {
+	n := min(len(a), len(b))
+	a, b = a[len(a)-n:], b[len(b)-n:]
+	i := 0
+	for i+8 <= n && string(a[n-i-8:n-i]) == string(b[n-i-8:n-i]) {
+		i += 8
+	}
+	for i < n && a[n-i-1] == b[n-i-1] {
+		i++
+	}
+	return i
 }
 
 // vnFix rewrites the vn_file field at off (a file offset) to val.

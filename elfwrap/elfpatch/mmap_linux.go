@@ -1,9 +1,6 @@
 package elfpatch
 
-import (
-	"os"
-	"syscall"
-)
+import "syscall"
 
 // zeroBuf returns n zero bytes that cost only the pages touched: a fresh
 // anonymous mapping (the kernel supplies zero pages on first touch), where
@@ -20,16 +17,16 @@ func zeroBuf(n uint64) (b []byte, free func()) {
 	return b, func() { syscall.Munmap(b) }
 }
 
-// mapFile maps the first size bytes of fh read-only; ok is false when the
+// mapFile maps the first size bytes of the file fd read-only; ok is false when the
 // file cannot be mapped (empty, or a file system without mmap), and the
 // caller reads it instead. Reading a mapping past the file's end (the file
 // was truncated meanwhile) raises SIGBUS: callers run with
 // debug.SetPanicOnFault and turn that into an error.
-func mapFile(fh *os.File, size int64) (b []byte, free func(), ok bool) {
+func mapFile(fd int, size int64) (b []byte, free func(), ok bool) {
 	if size <= 0 || size != int64(int(size)) {
 		return nil, nil, false
 	}
-	b, err := syscall.Mmap(int(fh.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	b, err := syscall.Mmap(fd, 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		return nil, nil, false
 	}

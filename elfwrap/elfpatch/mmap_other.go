@@ -2,8 +2,6 @@
 
 package elfpatch
 
-import "os"
-
 func zeroBuf(n uint64) (b []byte, free func()) { return make([]byte, n), func() {} }
 
-func mapFile(fh *os.File, size int64) (b []byte, free func(), ok bool) { return nil, nil, false }
+func mapFile(fd int, size int64) (b []byte, free func(), ok bool) { return nil, nil, false }

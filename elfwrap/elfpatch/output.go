@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"runtime/debug"
 	"syscall"
 	"unsafe"
@@ -13,14 +12,24 @@ import (
 	"github.com/hostkit-dev/hostkit/internal/atomicfile"
 )
 
-// WriteOptions tune WriteFileWith.
+// WriteOptions tune WriteFileWith and PatchFileWith.
 type WriteOptions struct {
-	// NoSync skips the fsync of the file and its directory. The rename is
-	// still atomic (a reader sees the old or the new file, never a mix), but
-	// after a power loss the new content may be lost. For batch runs that
-	// call sync(1) once at the end, as patchelf users effectively do:
-	// patchelf never syncs.
+	// NoSync skips the fsync calls (of the file and, for a replacement, its
+	// directory). A replacement stays atomic (a reader sees the old or the
+	// new file, never a mix), but after a power loss the new content may
+	// be lost. For batch runs that call sync(1) once at the end, as
+	// patchelf users effectively do: patchelf never syncs.
 	NoSync bool
+	// InPlace makes PatchFileWith write the changed byte ranges into the
+	// file itself instead of replacing it: the file keeps its inode (hard
+	// links stay shared, a symbolic link keeps pointing at it, the owner
+	// and mode stay as write(2) leaves them), as with patchelf, and nothing
+	// but the changed ranges is written. It is NOT atomic: see "Writing in
+	// place" in the package documentation for the order of the writes,
+	// what is undone on an error and what a crash can leave. It applies
+	// only when the output is the input file; WriteFileWith and AutoPatch
+	// refuse it.
+	InPlace bool
 }
 
 // WriteFile writes the patched file to path atomically (a temporary file in
@@ -31,8 +40,12 @@ func (f *File) WriteFile(path string) error {
 	return f.WriteFileWith(path, WriteOptions{})
 }
 
-// WriteFileWith is WriteFile with options.
+// WriteFileWith is WriteFile with options. It refuses InPlace (which needs
+// the file it writes to be the one just parsed: use PatchFileWith).
 func (f *File) WriteFileWith(path string, o WriteOptions) error {
+	if o.InPlace {
+		return fmt.Errorf("%s: %w: WriteOptions.InPlace is for PatchFileWith only", path, ErrInvalidValue)
+	}
 	m, err := f.build()
 	if err != nil {
 		return f.wrap(err)
@@ -75,17 +88,22 @@ func PatchFile(ctx context.Context, path, output string, edit func(*File) error)
 // bulk of the output is copied by the kernel from the input file
 // (copy_file_range(2): a reflink on file systems that share extents, an
 // in-kernel copy otherwise, a plain copy across file systems); only the
-// patched ranges are written from memory.
+// patched ranges are written from memory. With o.InPlace only the changed
+// ranges are written, into the input file itself (output must be empty or
+// path).
 func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edit func(*File) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fh, st, err := openRegular(path)
+	if o.InPlace && output != "" && output != path {
+		return fmt.Errorf("%s: %w: writing in place needs the output to be the input file, not %s", path, ErrInvalidValue, output)
+	}
+	in, err := openInput(path)
 	if err != nil {
 		return err
 	}
-	defer fh.Close()
-	data, free, mapped := mapFile(fh, st.Size())
+	defer in.close()
+	data, free, mapped := mapFile(in.fd, in.size)
 	if mapped {
 		defer free()
 		// A file truncated by someone else while it is mapped faults on
@@ -102,18 +120,18 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 				err = fmt.Errorf("%s: %w: the file shrank while it was being read", path, ErrMalformed)
 			}
 		}()
-	} else if data, err = readAll(fh, st.Size()); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	} else if data, err = in.readAll(); err != nil {
+		return err
 	}
 	f, err := Parse(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	f.name, f.mode = path, st.Mode()
+	f.name, f.mode = path, in.mode
 	if err := edit(f); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if output == "" {
+	if output == "" || o.InPlace {
 		if !f.Edited() {
 			return nil
 		}
@@ -126,9 +144,16 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 	if err != nil {
 		return f.wrap(err)
 	}
+	if o.InPlace {
+		return writeInPlace(in, m, !o.NoSync)
+	}
 	return replaceFile(output, f.perm(), o.NoSync, func(tmp io.Writer) error {
 		var copySrc func(lo, hi uint64) error
 		if mapped {
+			fh, err := in.osFile()
+			if err != nil {
+				return err
+			}
 			copySrc = func(lo, hi uint64) error {
 				if _, err := fh.Seek(int64(lo), io.SeekStart); err != nil {
 					return err
@@ -146,42 +171,26 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 	})
 }
 
-// openRegular opens path for reading and checks that it is a regular file.
-// O_NONBLOCK keeps the open of a FIFO from waiting for a writer; it is
-// refused by the check.
-func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+// writeInPlace writes the changed ranges of m into the input file. The
+// plan (new bytes and the original bytes to restore) is built from the
+// mapping before the first write, since the mapping shows the writes.
+func writeInPlace(in *input, m *image, sync bool) error {
+	plan := m.inPlacePlan()
+	if len(plan.writes) == 0 && plan.newSize == plan.oldSize {
+		return nil
+	}
+	w, err := in.openForInPlace()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	st, err := fh.Stat()
+	err = plan.apply(w, sync)
+	if cerr := syscall.Close(int(w)); err == nil && cerr != nil {
+		err = fmt.Errorf("close: %w", cerr)
+	}
 	if err != nil {
-		fh.Close()
-		return nil, nil, err
+		return fmt.Errorf("%s: %w", in.path, err)
 	}
-	if !st.Mode().IsRegular() {
-		fh.Close()
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	return fh, st, nil
-}
-
-// readAll reads fh to its end with one read when the size is right.
-func readAll(fh *os.File, size int64) ([]byte, error) {
-	data := make([]byte, 0, max(size, 0)+1)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := fh.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return nil
 }
 
 // replaceFile atomically replaces path, with mode perm, by what write puts

@@ -33,6 +33,9 @@ Options (patchelf's names):
   --print-soname           print DT_SONAME
   --output FILE            write the result to FILE instead of in place
   --no-sync                skip fsync (the rename stays atomic); run sync(1) after a batch
+  --in-place               write only the changed bytes into the file itself (keeps the inode and
+                           hard links, as patchelf does; not atomic, refuses a running program);
+                           the default replaces the file atomically (temp file + rename)
 autoPatchelfHook mode (no FILE):
   --autopatch DIR          patch every ELF file under DIR: --set-interpreter LOADER on programs,
                            RUNPATH = directories (DIR first, then --auto-libs) providing NEEDED
@@ -44,17 +47,17 @@ Values are printed as found in the input, before any change, as patchelf does.
 `
 
 type patchOpts struct {
-	setInterp, setRPath, addRPath, setSoname, output     string
-	hasSetInterp, hasSetRPath, hasAddRPath, hasSetSoname bool
-	printInterp, printRPath, printNeeded, printSoname    bool
-	removeRPath, shrinkRPath, forceRPath, noSync         bool
-	allowedPrefixes                                      []string
-	autoLibs                                             []string
-	autoDir                                              string
-	origin, dryRun, ignoreMissing                        bool
-	addNeeded, removeNeeded                              []string
-	replaceNeeded                                        [][2]string
-	files                                                []string
+	setInterp, setRPath, addRPath, setSoname, output      string
+	hasSetInterp, hasSetRPath, hasAddRPath, hasSetSoname  bool
+	printInterp, printRPath, printNeeded, printSoname     bool
+	removeRPath, shrinkRPath, forceRPath, noSync, inPlace bool
+	allowedPrefixes                                       []string
+	autoLibs                                              []string
+	autoDir                                               string
+	origin, dryRun, ignoreMissing                         bool
+	addNeeded, removeNeeded                               []string
+	replaceNeeded                                         [][2]string
+	files                                                 []string
 }
 
 func parsePatchArgs(args []string) (*patchOpts, error) {
@@ -131,6 +134,8 @@ func parsePatchArgs(args []string) (*patchOpts, error) {
 			o.forceRPath = true
 		case "--no-sync":
 			o.noSync = true
+		case "--in-place":
+			o.inPlace = true
 		case "--autopatch":
 			if v, err = need(&i, 1, a); err == nil {
 				o.autoDir = v[0]
@@ -152,7 +157,13 @@ func parsePatchArgs(args []string) (*patchOpts, error) {
 			return nil, err
 		}
 	}
+	if o.inPlace && o.output != "" {
+		return nil, errors.New("--in-place writes the input file itself; it cannot be combined with --output")
+	}
 	if o.autoDir != "" {
+		if o.inPlace {
+			return nil, errors.New("--in-place is not supported with --autopatch")
+		}
 		if len(o.files) > 0 {
 			return nil, errors.New("--autopatch takes a directory, not files")
 		}
@@ -231,7 +242,7 @@ func patchOne(ctx context.Context, o *patchOpts, file string, stdout io.Writer) 
 	if o.forceRPath {
 		tag = elf.DT_RPATH
 	}
-	wo := elfpatch.WriteOptions{NoSync: o.noSync}
+	wo := elfpatch.WriteOptions{NoSync: o.noSync, InPlace: o.inPlace}
 	return elfpatch.PatchFileWith(ctx, file, o.output, wo, func(f *elfpatch.File) error {
 		if o.printInterp {
 			s, err := f.Interpreter()

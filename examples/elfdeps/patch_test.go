@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
@@ -37,6 +39,8 @@ func TestPatchUsage(t *testing.T) {
 		{"--bogus", "x"},
 		{"--output", "o", "a", "b"},
 		{"--replace-needed", "only-one"},
+		{"--in-place", "--set-rpath", "/x", "--output", "o", "a"},
+		{"--in-place", "--autopatch", "dir"},
 	} {
 		if code, _, stderr := runPatchT(t, args...); code != 2 || !strings.Contains(stderr, "usage") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
@@ -222,5 +226,68 @@ func TestPatchManyFiles(t *testing.T) {
 	}
 	if _, out, _ := runPatchT(t, "--print-rpath", files[0]); out != "/same\n" {
 		t.Fatalf("good file not patched: %q", out)
+	}
+}
+
+// TestPatchInPlace: --in-place writes the same bytes as the atomic default,
+// into the same inode (a hard link sees the change), for one file and for
+// many; the patched program runs; a running program is refused and left
+// as it was.
+func TestPatchInPlace(t *testing.T) {
+	dir := t.TempDir()
+	rp := "/nonexistent/" + strings.Repeat("r", 300) + ":/lib/x86_64-linux-gnu"
+	atomic := filepath.Join(dir, "ls-atomic")
+	patchTestCopy(t, "/usr/bin/ls", atomic)
+	if code, _, stderr := runPatchT(t, "--set-rpath", rp, atomic); code != 0 {
+		t.Fatalf("atomic: %s", stderr)
+	}
+	want, _ := os.ReadFile(atomic)
+	var files []string
+	for _, name := range []string{"a", "b", "c"} {
+		p := filepath.Join(dir, name)
+		patchTestCopy(t, "/usr/bin/ls", p)
+		files = append(files, p)
+	}
+	link := filepath.Join(dir, "a-link")
+	if err := os.Link(files[0], link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runPatchT(t, "--in-place", "--set-rpath", rp, files[0]); code != 0 {
+		t.Fatalf("in place: %s", stderr)
+	}
+	if code, _, stderr := runPatchT(t, append([]string{"--in-place", "--no-sync", "--set-rpath", rp}, files[1:]...)...); code != 0 {
+		t.Fatalf("in place, two files: %s", stderr)
+	}
+	for _, p := range append(files, link) {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+			t.Fatalf("%s: in place wrote other bytes than the atomic default", p)
+		}
+	}
+	b, err := exec.CommandContext(context.Background(), link, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "coreutils") {
+		t.Fatalf("patched ls: %v %s", err, b)
+	}
+
+	sleep := testenv.RequireTool(t, "sleep")
+	prog := filepath.Join(dir, "sleep")
+	patchTestCopy(t, sleep, prog)
+	before, _ := os.ReadFile(prog)
+	cmd := exec.Command(prog, "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 3000; i++ { // until the exec has happened
+		if exe, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe"); exe == prog {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	code, _, stderr := runPatchT(t, "--in-place", "--set-rpath", "/x", prog)
+	if code != 1 || !strings.Contains(stderr, "text file busy") || !strings.Contains(stderr, prog) {
+		t.Fatalf("running program: exit %d, %q", code, stderr)
+	}
+	if after, _ := os.ReadFile(prog); !bytes.Equal(after, before) {
+		t.Fatal("a refused in-place patch changed the file")
 	}
 }

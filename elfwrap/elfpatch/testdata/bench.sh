@@ -1,11 +1,14 @@
 #!/bin/bash
 # Side-by-side benchmark: set the RUNPATH of every ELF file of a copied
-# sample of /usr with `elfdeps patch` (this package) and with patchelf, one
-# process per file for both, in the same run; then verify every output.
+# sample of /usr with `elfdeps patch` (this package, in each write mode) and
+# with patchelf, in the same run: one process per file, then one process
+# for all files (and patchelf run as parallel processes); then verify every
+# output of every mode.
 #
 #   elfwrap/elfpatch/testdata/bench.sh [N_FILES] [SEED]
 #
-# Verification of each output of both tools: readelf -d shows the new
+# Verification of each output of every mode: the modes of one tool wrote
+# the same bytes; readelf -d shows the new
 # RUNPATH and the same NEEDED list as the original; the glibc loader maps
 # the file and all its libraries (ld.so --list, which applies the kernel's
 # and ld.so's segment checks); the executables among a known list are run
@@ -24,6 +27,9 @@ command -v readelf >/dev/null || { echo "needs readelf: apt-get install -y binut
 WORK=$(mktemp -d /tmp/elfpatch-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 (cd "$ROOT" && go build -o "$WORK/elfdeps" ./examples/elfdeps) || exit 1
+# The spawn floor, timed in the same loop: an empty Go program.
+mkdir "$WORK/gohello" && printf 'package main\n\nfunc main() {}\n' > "$WORK/gohello/main.go" &&
+  (cd "$WORK/gohello" && go mod init gohello >/dev/null 2>&1 && go build -o "$WORK/gohello.bin" .) || exit 1
 
 # The sample: regular dynamically linked ELF files (executables and shared
 # libraries) under /usr, chosen reproducibly from SEED.
@@ -84,47 +90,79 @@ while read -r f; do
 done < "$WORK/sample"
 ls "$WORK/orig" | sort -n > "$WORK/names"
 
-us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
+# Microseconds since the epoch, read without forking (a $(...) subshell in
+# the timed region would add a fork to every measurement).
+now() { us=${EPOCHREALTIME/./}; us=${us#0}; }
 fresh() { rm -rf "$WORK/$1"; cp -a "$WORK/orig" "$WORK/$1"; }
 
+# The modes. patchelf rewrites each file in place (open with O_TRUNC,
+# write it all); ours replaces it atomically by default (temporary file,
+# copy_file_range, fsync, rename, directory fsync), or without the fsyncs
+# (--no-sync), or writes only the changed bytes into the file itself
+# (--in-place, fsync at the end; --in-place --no-sync: no fsync, like
+# patchelf).
+OURS_MODES="ours ours-nosync ours-inplace ours-inplace-nosync"
+flags() {
+  case $1 in
+    ours) echo "" ;;
+    ours-nosync) echo "--no-sync" ;;
+    ours-inplace) echo "--in-place" ;;
+    ours-inplace-nosync) echo "--in-place --no-sync" ;;
+  esac
+}
+
 # Pass 1, one process per file (how build scripts call patchelf). The tools
-# alternate file by file so that both see the same machine load.
-fresh theirs; fresh ours; fresh ours-nosync; sync
-pe_us=0; ours_us=0; nosync_us=0
+# alternate file by file so that all modes see the same machine load.
+fresh theirs; for m in $OURS_MODES; do fresh "$m"; done; sync
+declare -A t_us
+t_us[theirs]=0; t_us[true]=0; t_us[gohello]=0; for m in $OURS_MODES; do t_us[$m]=0; done
+declare -A fl
+for m in $OURS_MODES; do fl[$m]=$(flags "$m"); done
 while read -r b; do
-  t0=$(us)
-  patchelf --set-rpath "$RPATH" "$WORK/theirs/$b" || echo "$b" >> "$WORK/failed-theirs"
-  t1=$(us)
-  "$WORK/elfdeps" patch --set-rpath "$RPATH" "$WORK/ours/$b" || echo "$b" >> "$WORK/failed-ours"
-  t2=$(us)
-  "$WORK/elfdeps" patch --no-sync --set-rpath "$RPATH" "$WORK/ours-nosync/$b" || echo "$b" >> "$WORK/failed-ours"
-  t3=$(us)
-  pe_us=$((pe_us + t1 - t0)); ours_us=$((ours_us + t2 - t1)); nosync_us=$((nosync_us + t3 - t2))
+  now; t0=$us
+  patchelf --set-rpath "$RPATH" "$WORK/theirs/$b" || echo "theirs $b" >> "$WORK/failed-theirs"
+  now; t_us[theirs]=$((t_us[theirs] + us - t0))
+  for m in $OURS_MODES; do
+    now; t0=$us
+    # shellcheck disable=SC2086 # the flags are separate words
+    "$WORK/elfdeps" patch ${fl[$m]} --set-rpath "$RPATH" "$WORK/$m/$b" || echo "$m $b" >> "$WORK/failed-ours"
+    now; t_us[$m]=$((t_us[$m] + us - t0))
+  done
+  now; t0=$us; /bin/true; now; t_us[true]=$((t_us[true] + us - t0))
+  now; t0=$us; "$WORK/gohello.bin"; now; t_us[gohello]=$((t_us[gohello] + us - t0))
 done < "$WORK/names"
-pe_ms=$((pe_us / 1000)); ours_ms=$((ours_us / 1000)); nosync_ms=$((nosync_us / 1000))
 
 # Pass 2, one process for all files (both tools take many files), each
-# tool three times in alternating order; the fastest run counts (a pass
+# mode three times in alternating order; the fastest run counts (a pass
 # takes a fifth of a second, so one busy moment of the machine shows).
+# Ours patches files in parallel (GOMAXPROCS workers): "theirs-p2" runs
+# patchelf as xargs -P NPROC (files split evenly) for a fair parallel
+# comparison.
 best() { [ -z "$1" ] || [ "$2" -lt "$1" ] && echo "$2" || echo "$1"; }
-pe_batch_ms=; ours_batch_ms=; ours_batch_nosync_ms=
+nproc=$(nproc)
+per_proc=$(( (n + nproc - 1) / nproc ))
+declare -A b_ms
+BATCH_MODES="theirs-batch theirs-p2-batch"
+for m in $OURS_MODES; do BATCH_MODES="$BATCH_MODES $m-batch"; done
 for round in 1 2 3; do
-  fresh theirs-batch; sync; t0=$(us)
-  (cd "$WORK/theirs-batch" && xargs -d '\n' patchelf --set-rpath "$RPATH" < "$WORK/names") || echo batch >> "$WORK/failed-theirs"
-  t1=$(us); pe_batch_ms=$(best "$pe_batch_ms" $(( (t1 - t0) / 1000 )))
-  fresh ours-batch; sync; t0=$(us)
-  (cd "$WORK/ours-batch" && xargs -d '\n' "$WORK/elfdeps" patch --set-rpath "$RPATH" < "$WORK/names") || echo batch >> "$WORK/failed-ours"
-  t1=$(us); ours_batch_ms=$(best "$ours_batch_ms" $(( (t1 - t0) / 1000 )))
-  fresh ours-batch-nosync; sync; t0=$(us)
-  (cd "$WORK/ours-batch-nosync" && xargs -d '\n' "$WORK/elfdeps" patch --no-sync --set-rpath "$RPATH" < "$WORK/names") || echo batch >> "$WORK/failed-ours"
-  t1=$(us); ours_batch_nosync_ms=$(best "$ours_batch_nosync_ms" $(( (t1 - t0) / 1000 )))
+  for m in $BATCH_MODES; do
+    fresh "$m"; sync; now; t0=$us
+    case $m in
+      theirs-batch) (cd "$WORK/$m" && xargs -d '\n' patchelf --set-rpath "$RPATH" < "$WORK/names") || echo "batch $m" >> "$WORK/failed-theirs" ;;
+      theirs-p2-batch) (cd "$WORK/$m" && xargs -d '\n' -P "$nproc" -n "$per_proc" patchelf --set-rpath "$RPATH" < "$WORK/names") || echo "batch $m" >> "$WORK/failed-theirs" ;;
+      *) # shellcheck disable=SC2086
+         (cd "$WORK/$m" && xargs -d '\n' "$WORK/elfdeps" patch ${fl[${m%-batch}]} --set-rpath "$RPATH" < "$WORK/names") || echo "batch $m" >> "$WORK/failed-ours" ;;
+    esac
+    now; b_ms[$m]=$(best "${b_ms[$m]:-}" $(( (us - t0) / 1000 )))
+  done
 done
 
-# Verify every output of both tools.
+# Verify every output of every mode.
+ALL_MODES="theirs $OURS_MODES $BATCH_MODES"
 fail=0
 for tool in ours theirs; do
   if [ -s "$WORK/failed-$tool" ]; then
-    echo "FAIL: $tool could not patch: $(tr '\n' ' ' < "$WORK/failed-$tool")"
+    echo "FAIL: could not patch: $(tr '\n' ' ' < "$WORK/failed-$tool")"
     fail=$((fail + $(wc -l < "$WORK/failed-$tool")))
   fi
 done
@@ -134,7 +172,15 @@ dyn() { readelf -dW "$1" 2>&1 | grep -E '\((NEEDED|RUNPATH|RPATH|SONAME)\)' | se
 while read -r b; do
   o="$WORK/orig/$b"
   want_needed=$(dyn "$o" | grep NEEDED)
-  for tool in ours theirs ours-nosync theirs-batch ours-batch ours-batch-nosync; do
+  # Every mode of a tool must write the same bytes (ours: atomic, no-sync
+  # and in-place, one file or many; patchelf: one process or several).
+  for tool in $ALL_MODES; do
+    ref=ours; case $tool in theirs*) ref=theirs ;; esac
+    if ! cmp -s "$WORK/$ref/$b" "$WORK/$tool/$b"; then
+      echo "FAIL $tool $b: differs from $ref"; fail=$((fail + 1))
+    fi
+  done
+  for tool in $ALL_MODES; do
     p="$WORK/$tool/$b"
     got=$(dyn "$p")
     if ! grep -qF "(RUNPATH)            Library runpath: [$RPATH]" <<<"$got" ||
@@ -156,7 +202,7 @@ while read -r b; do
   grow_ours=$((grow_ours + $(stat -c %s "$WORK/ours/$b") - $(stat -c %s "$o")))
 done < "$WORK/names"
 
-# Run the executables that have a harmless --version.
+# Run the executables that have a harmless --version, from every mode.
 ran=0
 for b in $(grep -E -- '-(ls|cat|grep|sed|tar|gzip|find|diff|git|xz|sort|stat|date|readelf|objdump|python3\.[0-9]+|perl|bash|curl|openssl)$' "$WORK/names" || true); do
   name=${b#*-}
@@ -166,7 +212,7 @@ for b in $(grep -E -- '-(ls|cat|grep|sed|tar|gzip|find|diff|git|xz|sort|stat|dat
   origdir=$(dirname "$(sed -n "${b%%-*}p" "$WORK/sample")")
   llp="${origrp//\$ORIGIN/$origdir}"
   want=$(cd "$WORK/orig" && LD_LIBRARY_PATH="$llp" "./$b" $arg 2>&1 | sed "s|$WORK/orig|DIR|g; s|$b|X|g" || true)
-  for tool in ours theirs; do
+  for tool in $ALL_MODES; do
     got=$(cd "$WORK/$tool" && LD_LIBRARY_PATH="$llp" "./$b" $arg 2>&1 | sed "s|$WORK/$tool|DIR|g; s|$b|X|g" || true)
     if [ "$got" != "$want" ]; then echo "FAIL run $tool $b"; fail=$((fail + 1)); fi
   done
@@ -175,15 +221,32 @@ done
 
 per() { awk "BEGIN{printf \"%.2f\", $1/$n}"; }
 ratio() { awk "BEGIN{printf \"%.2f\", $1/($2>0?$2:1)}"; }
-echo "one process per file:"
-echo "  patchelf:                 $pe_ms ms, $(per "$pe_ms") ms/file, +$grow_pe bytes in all"
-echo "  elfdeps patch:            $ours_ms ms, $(per "$ours_ms") ms/file, +$grow_ours bytes in all (fsync per file)  ratio $(ratio "$pe_ms" "$ours_ms")x"
-echo "  elfdeps patch --no-sync:  $nosync_ms ms, $(per "$nosync_ms") ms/file  ratio $(ratio "$pe_ms" "$nosync_ms")x"
-echo "one process, all files:"
-echo "  patchelf:                 $pe_batch_ms ms, $(per "$pe_batch_ms") ms/file"
-echo "  elfdeps patch:            $ours_batch_ms ms, $(per "$ours_batch_ms") ms/file (fsync per file)  ratio $(ratio "$pe_batch_ms" "$ours_batch_ms")x"
-echo "  elfdeps patch --no-sync:  $ours_batch_nosync_ms ms, $(per "$ours_batch_nosync_ms") ms/file  ratio $(ratio "$pe_batch_ms" "$ours_batch_nosync_ms")x"
-echo "(ratio = patchelf time / ours; above 1 means ours is faster)"
+label() {
+  case $1 in
+    ours) echo "elfdeps patch (atomic, fsync)" ;;
+    ours-nosync) echo "elfdeps patch --no-sync" ;;
+    ours-inplace) echo "elfdeps patch --in-place" ;;
+    ours-inplace-nosync) echo "elfdeps patch --in-place --no-sync" ;;
+  esac
+}
+pe_ms=$((t_us[theirs] / 1000))
+echo "one process per file (ratio = patchelf time / ours; above 1 means ours is faster):"
+printf '  %-36s %6d ms  %5s ms/file  +%d bytes in all\n' "patchelf" "$pe_ms" "$(per "$pe_ms")" "$grow_pe"
+for m in $OURS_MODES; do
+  ms=$((t_us[$m] / 1000))
+  printf '  %-36s %6d ms  %5s ms/file  ratio %sx\n' "$(label "$m")" "$ms" "$(per "$ms")" "$(ratio "$pe_ms" "$ms")"
+done
+echo "  (ours adds +$grow_ours bytes in all)"
+echo "  spawn floor in the same loop: /bin/true $(per $((t_us[true] / 1000))) ms, an empty Go program $(per $((t_us[gohello] / 1000))) ms per spawn"
+echo "one process for all files, best of 3 (ratios vs patchelf in one process / vs patchelf -P $nproc):"
+pb=${b_ms[theirs-batch]}; pp=${b_ms[theirs-p2-batch]}
+printf '  %-36s %6d ms  %5s ms/file\n' "patchelf" "$pb" "$(per "$pb")"
+printf '  %-36s %6d ms  %5s ms/file\n' "xargs -P $nproc patchelf" "$pp" "$(per "$pp")"
+for m in $OURS_MODES; do
+  ms=${b_ms[$m-batch]}
+  printf '  %-36s %6d ms  %5s ms/file  ratio %sx / %sx\n' "$(label "$m")" "$ms" "$(per "$ms")" "$(ratio "$pb" "$ms")" "$(ratio "$pp" "$ms")"
+done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "verified: $n files x 6 outputs (readelf -d, ld.so --list), $ran programs run; failures: $fail"
+nmodes=$(wc -w <<<"$ALL_MODES")
+echo "verified: $n files x $nmodes outputs (same bytes within each tool, readelf -d, ld.so --list), $ran programs run from each; failures: $fail"
 [ "$fail" -eq 0 ]
