@@ -263,3 +263,43 @@ func TestDifferentialFixtures(t *testing.T) {
 	same := compareAll(t, jobs, true)
 	t.Logf("%d fixture queries, %d identical", len(jobs), same)
 }
+
+// TestDifferentialUnopenable compares lookups through files that exist
+// but cannot be used: pkgconf tries DIR/NAME.pc when DIR/NAME-uninstalled.pc
+// fails to open for any reason (here a symlink loop), goes to the next
+// directory when it opens but is not a valid file (a directory), and a
+// dangling symlink is simply absent.
+func TestDifferentialUnopenable(t *testing.T) {
+	d1, d2 := t.TempDir(), t.TempDir()
+	write := func(dir, name, version, cflags string) {
+		t.Helper()
+		body := "Name: " + name + "\nDescription: d\nVersion: " + version + "\nCflags: " + cflags + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".pc"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"loop", "isdir", "dangling"} {
+		write(d1, n, "1.0", "-DFIRST_"+n)
+		write(d2, n, "2.0", "-DSECOND_"+n)
+	}
+	if err := os.Symlink("loop-uninstalled.pc", filepath.Join(d1, "loop-uninstalled.pc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(d1, "isdir-uninstalled.pc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere.pc", filepath.Join(d1, "dangling-uninstalled.pc")); err != nil {
+		t.Fatal(err)
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + d1 + ":" + d2)
+	var jobs []job
+	for _, q := range [][]string{{"--modversion"}, {"--cflags"}, {"--exists"}, {"--cflags", "--no-uninstalled"}} {
+		for _, n := range []string{"loop", "isdir", "dangling"} {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), n)})
+		}
+		jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), "loop", "isdir", "dangling")})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}

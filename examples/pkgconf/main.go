@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -27,8 +26,6 @@ import (
 )
 
 func main() {
-	// one short query: the collector would only cost time
-	debug.SetGCPercent(400)
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
 }
 
@@ -231,7 +228,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 
 // runEnv is run with an explicit environment ("KEY=value" strings).
 func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) int {
-	out := bufio.NewWriter(stdout)
+	out := bufio.NewWriterSize(stdout, 512)
 	defer out.Flush()
 	prog := "pkgconf"
 	if len(argv) > 0 {
@@ -252,7 +249,7 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	if st.version {
-		fmt.Fprintln(out, pkgconfig.PkgconfVersion)
+		io.WriteString(out, pkgconfig.PkgconfVersion+"\n")
 		return 0
 	}
 	if st.about {
@@ -325,6 +322,9 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 		NoProvides:       w&wNoProvides != 0,
 		InternalCflags:   w&wInternalCflags != 0,
 		MaxDepth:         st.maxDepth,
+		// one query, then exit: reading every other file ahead would
+		// only cost time
+		NoPreload: true,
 	}
 	if w&wValidate != 0 {
 		opts.Warn = func(d pkgconfig.Diagnostic) { fmt.Fprintln(out, d.String()) }

@@ -26,12 +26,26 @@ func installedModules(b *testing.B) []string {
 // BenchmarkAllModulesColdClient resolves --cflags --libs for every
 // installed module with one new client per iteration (every file read
 // and parsed), the in-process side of testdata/bench.sh.
+//
+// Once the client has listed the search directories it reads ahead in a
+// second goroutine (see preload.go); BenchmarkAllModulesColdClientNoPreload
+// is the same on one goroutine.
 func BenchmarkAllModulesColdClient(b *testing.B) {
+	benchmarkCold(b, Options{})
+}
+
+// BenchmarkAllModulesColdClientNoPreload is BenchmarkAllModulesColdClient
+// without reading ahead (Options.NoPreload): one goroutine does it all.
+func BenchmarkAllModulesColdClientNoPreload(b *testing.B) {
+	benchmarkCold(b, Options{NoPreload: true})
+}
+
+func benchmarkCold(b *testing.B, opts Options) {
 	mods := installedModules(b)
-	env := pkgconfEnv()
+	opts.Env = pkgconfEnv()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c, _ := New(Options{Env: env})
+		c, _ := New(opts)
 		for _, m := range mods {
 			c.Flags(m)
 		}

@@ -1,7 +1,6 @@
 package pkgconfig
 
 import (
-	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -60,6 +59,12 @@ type Options struct {
 	MaxDepth int
 	// Sysroot, when non-nil, replaces PKG_CONFIG_SYSROOT_DIR.
 	Sysroot *string
+	// NoPreload keeps the client from reading ahead: by default, once it
+	// has listed its search directories (see the package documentation,
+	// Cost) and there is more than one CPU, a background goroutine reads
+	// every .pc file of the search path into the cache. A process that
+	// answers one query and exits (the command) gains nothing from it.
+	NoPreload bool
 	// Warn, when set, receives the warnings pkgconf --validate prints,
 	// each time pkgconf would read a file (a search that was not cached, or
 	// a scan of every file for Provides or --list-all).
@@ -94,14 +99,29 @@ type Client struct {
 }
 
 type state struct {
-	mu        sync.Mutex
-	byName    map[string]*Package // pkgconf's cache, by id
-	byPath    map[string]*loaded
-	scan      []*Package // every valid package in search order, once scanned
-	scanned   bool
-	extraDirs []string // directories of .pc files named on the command line
+	mu sync.Mutex
+	// byName is pkgconf's cache, by id; a nil entry records a name that
+	// no search directory holds (every probe failed to open with ENOENT
+	// or ENOTDIR), until the search path grows
+	byName    map[string]*Package
+	byPath    map[string]loaded // files read, by path (+"\x00u" when read as uninstalled)
+	extraDirs []string          // directories of .pc files named on the command line
 	nextIdx   atomic.Int32
+	lmem      *loadMem // lent to one loader at a time
+	// absent counts lookups of a file that was not there; past
+	// indexAfter, each search directory is listed once (see dirIndex)
+	absent atomic.Int32
+	index  map[string]*dirIndex // nil value: the directory cannot be indexed
+	// preloading is set once the background reader has been started
+	// (see preload.go)
+	preloading bool
 }
+
+// indexAfter is how many failed opens a client makes before it lists the
+// search directories instead: listing a directory of a few hundred names
+// costs about as much as 35 failed opens, so a single query does not list
+// (as pkgconf never does) and a client that resolves many modules does.
+const indexAfter = 40
 
 // maxVisits bounds one walk of a query's graph (see ErrGraphTooLarge).
 const maxVisits = 1_000_000
@@ -113,7 +133,7 @@ type loaded struct {
 
 // New makes a client from opts, building the search path now.
 func New(opts Options) (*Client, error) {
-	c := &Client{opts: opts, st: &state{byName: map[string]*Package{}, byPath: map[string]*loaded{}}}
+	c := &Client{opts: opts, st: &state{byName: make(map[string]*Package, 64), byPath: make(map[string]loaded, 64)}}
 	c.env = map[string]string{}
 	env := opts.Env
 	if env == nil {
@@ -354,9 +374,9 @@ func (c *Client) builtin(name string) *Package {
 	p := &Package{ID: name, Name: name, Version: PkgconfVersion, virtual: true,
 		Description: "virtual package defining pkg-config API version supported",
 		URL:         "https://github.com/pkgconf/pkgconf/issues"}
-	p.vars.set("pc_system_libdirs", strings.Join(c.pers.SystemLibraryPaths, ":"))
-	p.vars.set("pc_system_includedirs", strings.Join(c.pers.SystemIncludePaths, ":"))
-	p.vars.set("pc_path", CompiledSearchPath())
+	p.vars.set("pc_system_libdirs", strings.Join(c.pers.SystemLibraryPaths, ":"), nil)
+	p.vars.set("pc_system_includedirs", strings.Join(c.pers.SystemIncludePaths, ":"), nil)
+	p.vars.set("pc_path", CompiledSearchPath(), nil)
 	p.Provides = []Dependency{{Name: name, Op: Equal, Version: PkgconfVersion, HasVersion: true}}
 	return p
 }
@@ -389,6 +409,12 @@ func (c *Client) find(name string) *Package {
 			}
 			if addDir {
 				c.st.extraDirs = append(c.st.extraDirs, p.Dir)
+				// a name missing so far may be in the new directory
+				for k, v := range c.st.byName {
+					if v == nil {
+						delete(c.st.byName, k)
+					}
+				}
 			}
 			c.st.byName[p.ID] = p
 			c.st.mu.Unlock()
@@ -404,37 +430,103 @@ func (c *Client) find(name string) *Package {
 	if ok {
 		return p
 	}
-	// like pkgconf: open DIR/NAME-uninstalled.pc and DIR/NAME.pc directly,
-	// directory by directory, never listing a directory for a lookup
-	for _, d := range c.searchDirs() {
+	return c.search(name)
+}
+
+// search looks name up in the search path, as pkgconf does: open
+// DIR/NAME-uninstalled.pc and DIR/NAME.pc directly, directory by
+// directory (see dirIndex for clients that look up many names).
+func (c *Client) search(name string) *Package {
+	m := c.mem()
+	defer c.putMem(m)
+	dirs := c.searchDirs()
+	absent := true // every probe failed with ENOENT/ENOTDIR
+	var p *Package
+	for _, d := range dirs {
+		var how probe
 		if !c.noUninstalled {
-			var err error
-			p, err = c.load(d+"/"+name+"-uninstalled.pc", true)
-			if p != nil {
+			if p, how = c.probe(m, d, name, "-uninstalled.pc", true); p != nil {
 				break
 			}
-			if !isNotExist(err) {
-				continue // pkgconf opened it: the installed file is not tried
+			if how == probeRead {
+				// pkgconf opened it (and found it invalid): the installed
+				// file of this directory is not tried
+				absent = false
+				continue
 			}
+			absent = absent && how == probeAbsent
 		}
-		if p, _ = c.load(d+"/"+name+".pc", false); p != nil {
+		if p, how = c.probe(m, d, name, ".pc", false); p != nil {
 			break
 		}
+		absent = absent && how == probeAbsent
 	}
-	if p != nil {
+	if p != nil || absent {
 		c.st.mu.Lock()
-		c.st.byName[p.ID] = p
+		if p != nil {
+			c.st.byName[p.ID] = p
+		} else if len(c.st.extraDirs) == len(dirs)-len(c.dirs) {
+			c.st.byName[name] = nil
+		}
 		c.st.mu.Unlock()
 	}
 	return p
 }
 
-func isNotExist(err error) bool {
-	var ie *InvalidFileError
-	if errors.As(err, &ie) && ie.Err != nil {
-		return os.IsNotExist(ie.Err) || errors.Is(ie.Err, syscall.ENOTDIR)
+// dirIndex returns the listing of a search directory once the client has
+// made indexAfter failed opens, nil before or when it cannot be listed.
+func (c *Client) dirIndex(dir string) *dirIndex {
+	if c.st.absent.Load() < indexAfter {
+		return nil
 	}
-	return false
+	c.st.mu.Lock()
+	x, ok := c.st.index[dir]
+	c.st.mu.Unlock()
+	if ok {
+		return x
+	}
+	x = listDir(dir)
+	c.st.mu.Lock()
+	if c.st.index == nil {
+		c.st.index = map[string]*dirIndex{}
+	}
+	c.st.index[dir] = x
+	c.st.mu.Unlock()
+	if x != nil {
+		c.startPreload()
+	}
+	return x
+}
+
+// probe is what became of one file a lookup tried.
+type probe int
+
+const (
+	probeAbsent probe = iota // open failed: ENOENT or ENOTDIR
+	probeNoOpen              // open failed otherwise (pkgconf's fopen returned NULL)
+	probeRead                // opened, not a valid package
+)
+
+// probe loads DIR/NAME+SUFFIX for a lookup (from the cache when it was
+// read before), reporting its warnings as load does.
+func (c *Client) probe(m *loadMem, dir, name, suffix string, uninstalled bool) (*Package, probe) {
+	b := append(m.path[:0], dir...)
+	b = append(b, '/')
+	b = append(b, name...)
+	b = append(b, suffix...)
+	m.path = b
+	if x := c.dirIndex(dir); x != nil && strings.IndexByte(name, '/') < 0 && strings.IndexByte(name, 0) < 0 &&
+		!x.has(b[len(dir)+1:]) {
+		return nil, probeAbsent
+	}
+	p, err, how := c.loadBytes(m, len(b), uninstalled)
+	if how == probeAbsent {
+		c.st.absent.Add(1)
+	}
+	if c.opts.Warn != nil && how == probeRead {
+		c.warnLoaded(p, err)
+	}
+	return p, how
 }
 
 func hasSuffixFold(s, suffix string) bool {
@@ -448,56 +540,117 @@ func (c *Client) Load(path string) (*Package, error) {
 }
 
 func (c *Client) load(path string, uninstalled bool) (*Package, error) {
-	p, err := c.loadCached(path, uninstalled)
+	m := c.mem()
+	m.path = append(m.path[:0], path...)
+	p, err, how := c.loadBytes(m, len(path), uninstalled)
+	c.putMem(m)
+	if how != probeRead {
+		err = &InvalidFileError{Path: path, Err: &os.PathError{Op: "open", Path: path, Err: err}}
+	}
 	if c.opts.Warn != nil {
-		var ws []Diagnostic
-		if p != nil {
-			ws = p.Warnings
-		} else if ie, ok := err.(*InvalidFileError); ok {
-			ws = ie.Problems
-		}
-		for _, w := range ws {
-			c.opts.Warn(w)
-		}
+		c.warnLoaded(p, err)
 	}
 	return p, err
 }
 
-func (c *Client) loadCached(path string, uninstalled bool) (*Package, error) {
-	key := path
+// warnLoaded hands the warnings of a file read to Options.Warn.
+func (c *Client) warnLoaded(p *Package, err error) {
+	var ws []Diagnostic
+	if p != nil {
+		ws = p.Warnings
+	} else if ie, ok := err.(*InvalidFileError); ok {
+		ws = ie.Problems
+	}
+	for _, w := range ws {
+		c.opts.Warn(w)
+	}
+}
+
+// loadBytes reads and evaluates the file whose path is m.path[:n], once
+// per client (and per uninstalled flag). A file that could not be opened
+// is not cached and comes back as probeAbsent or probeNoOpen with the
+// open error (a syscall.Errno); any other failure is an
+// *InvalidFileError with probeRead.
+func (c *Client) loadBytes(m *loadMem, n int, uninstalled bool) (*Package, error, probe) {
+	key := m.path[:n]
 	if uninstalled {
-		key += "\x00u"
+		key = append(key, 0, 'u')
 	}
+	m.path = key
 	c.st.mu.Lock()
-	if l, ok := c.st.byPath[key]; ok {
-		c.st.mu.Unlock()
-		return l.pkg, l.err
-	}
+	l, ok := c.st.byPath[string(key)]
 	c.st.mu.Unlock()
-	bp := readBufs.Get().(*[]byte)
-	data, err := readFile(path, (*bp)[:0])
-	var p *Package
+	if ok {
+		return l.pkg, l.err, probeRead
+	}
+	fd, err := openFile(append(m.path[:n], 0))
 	if err != nil {
-		err = &InvalidFileError{Path: path, Err: err}
-	} else {
-		f := Parse(path, data)
-		if cap(data) <= 1<<20 {
-			*bp = data[:0]
+		if err == syscall.ENOENT || err == syscall.ENOTDIR {
+			return nil, err, probeAbsent
 		}
-		p, err = c.evaluate(f, uninstalled)
+		return nil, err, probeNoOpen
+	}
+	// the path (and the cache key) live in the text chunk
+	if uninstalled {
+		m.path = append(m.path[:n], 0, 'u')
+	} else {
+		m.path = m.path[:n]
+	}
+	keyStr := m.str(m.path)
+	path := keyStr[:n]
+	var p *Package
+	data, src, err := m.readFile(fd)
+	syscall.Close(fd)
+	if err != nil {
+		err = &InvalidFileError{Path: path, Err: &os.PathError{Op: "read", Path: path, Err: err}}
+	} else {
+		f := File{Path: path, Entries: m.entries[:0]}
+		f.parseText(data, src, false, m)
+		p, err = c.evaluateIn(&f, uninstalled, m)
+		clear(f.Entries)
+		m.entries = f.Entries[:0]
 		if p != nil {
 			p.idx = c.st.nextIdx.Add(1)
 		}
 	}
-	readBufs.Put(bp)
 	c.st.mu.Lock()
-	if l, ok := c.st.byPath[key]; ok { // another goroutine won
+	if l, ok := c.st.byPath[keyStr]; ok { // another goroutine won
 		c.st.mu.Unlock()
-		return l.pkg, l.err
+		return l.pkg, l.err, probeRead
 	}
-	c.st.byPath[key] = &loaded{pkg: p, err: err}
+	c.st.byPath[keyStr] = loaded{pkg: p, err: err}
 	c.st.mu.Unlock()
-	return p, err
+	return p, err, probeRead
+}
+
+// readFile reads the rest of fd into m's text and returns it as bytes and
+// as a string over the same memory (which is never written again).
+func (m *loadMem) readFile(fd int) ([]byte, string, error) {
+	m.room(4096)
+	start := len(m.text)
+	for {
+		if cap(m.text)-len(m.text) < 512 {
+			// move what was read to a chunk with room for more
+			part := m.text[start:]
+			m.text = nil
+			m.room(max(textChunk/2, 2*len(part)+4096))
+			start = len(m.text)
+			m.text = append(m.text, part...)
+		}
+		n, err := syscall.Read(fd, m.text[len(m.text):cap(m.text)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			m.text = m.text[:start]
+			return nil, "", err
+		}
+		if n == 0 {
+			break
+		}
+		m.text = m.text[:len(m.text)+n]
+	}
+	return m.text[start:len(m.text):len(m.text)], m.textString(start), nil
 }
 
 // dirNames lists a directory in the order the kernel returns it
@@ -589,36 +742,5 @@ func (c *Client) storeMatch(ref depRef, p *Package) {
 	}
 	if slots := ref.p.match[ref.list]; ref.i < len(slots) {
 		slots[ref.i].Store(p)
-	}
-}
-
-// readBufs recycles the buffers files are read into: Parse copies what it
-// keeps, so a buffer is free again once the file is parsed.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
-
-// readFile reads a whole .pc file with plain system calls: .pc files are
-// small and regular, so the runtime poller that os.File registers every
-// descriptor with is only overhead here. The result is appended to buf.
-func readFile(path string, buf []byte) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
 	}
 }

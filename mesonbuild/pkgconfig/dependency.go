@@ -33,6 +33,16 @@ func isModuleSep(c byte) bool { return c == ',' || isSpace(c) }
 // entry, and an operator glued to its version loses the version's first
 // byte ("=1.0" reads as "= .0").
 func ParseDependencies(s string) []Dependency {
+	out := parseDependencies(s, nil)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// parseDependencies appends the entries of s to out. The names and
+// versions are substrings of s.
+func parseDependencies(s string, out []Dependency) []Dependency {
 	const (
 		outside = iota
 		inName
@@ -41,16 +51,23 @@ func ParseDependencies(s string) []Dependency {
 		afterOp
 		inVersion
 	)
-	var out []Dependency
-	buf := s + " "
+	// pkgconf reads the list with one space appended: at returns that
+	// space past the end of s instead of copying s
+	n := len(s) + 1
+	at := func(i int) byte {
+		if i < len(s) {
+			return s[i]
+		}
+		return ' '
+	}
 	state := outside
 	cmp := Any
-	var cmpname []byte
+	opStart := 0
 	start := 0
 	pkgStart, pkgEnd := 0, 0
 	vstart := 0
-	for ptr := 0; ptr < len(buf); ptr++ {
-		c := buf[ptr]
+	for ptr := 0; ptr < n; ptr++ {
+		c := at(ptr)
 		switch state {
 		case outside:
 			if !isModuleSep(c) {
@@ -59,28 +76,28 @@ func ParseDependencies(s string) []Dependency {
 		case inName:
 			if isSpace(c) {
 				sp := ptr
-				for sp < len(buf) && isSpace(buf[sp]) {
+				for sp < n && isSpace(at(sp)) {
 					sp++
 				}
 				switch {
-				case sp >= len(buf):
+				case sp >= n:
 					state = outside
-				case isModuleSep(buf[sp]):
+				case isModuleSep(at(sp)):
 					state = outside
-				case isOpChar(buf[sp]):
+				case isOpChar(at(sp)):
 					state = beforeOp
 				default:
 					state = outside
 				}
 			} else if isModuleSep(c) {
 				state = outside
-			} else if ptr+1 >= len(buf) {
+			} else if ptr+1 >= n {
 				ptr++
 				state = outside
 			}
 			if state != inName && start != ptr {
 				it := start
-				for it < len(buf) && isModuleSep(buf[it]) {
+				for it < n && isModuleSep(at(it)) {
 					it++
 				}
 				pkgStart, pkgEnd = it, ptr
@@ -90,21 +107,19 @@ func ParseDependencies(s string) []Dependency {
 				start = ptr
 			}
 			if state == outside {
-				out = appendDep(out, Dependency{Name: buf[pkgStart:pkgEnd], Op: cmp})
+				out = append(out, Dependency{Name: sub(s, pkgStart, pkgEnd), Op: cmp})
 				cmp = Any
 				pkgStart, pkgEnd = 0, 0
 			}
 		case beforeOp:
 			if isOpChar(c) {
 				state = inOp
-				cmpname = append(cmpname, c)
+				opStart = ptr
 			}
 		case inOp:
 			if !isOpChar(c) {
 				state = afterOp
-				cmp = ParseComparator(string(cmpname))
-			} else {
-				cmpname = append(cmpname, c)
+				cmp = ParseComparator(s[opStart:ptr])
 			}
 		case afterOp:
 			if !isSpace(c) {
@@ -112,11 +127,10 @@ func ParseDependencies(s string) []Dependency {
 				state = inVersion
 			}
 		case inVersion:
-			if isModuleSep(c) || ptr+1 >= len(buf) {
+			if isModuleSep(c) || ptr+1 >= n {
 				state = outside
-				out = appendDep(out, Dependency{Name: buf[pkgStart:pkgEnd], Op: cmp, Version: buf[vstart:ptr], HasVersion: true})
+				out = append(out, Dependency{Name: sub(s, pkgStart, pkgEnd), Op: cmp, Version: sub(s, vstart, ptr), HasVersion: true})
 				cmp = Any
-				cmpname = cmpname[:0]
 				pkgStart, pkgEnd = 0, 0
 			}
 			if state == outside {
@@ -127,6 +141,10 @@ func ParseDependencies(s string) []Dependency {
 	return out
 }
 
-func appendDep(list []Dependency, d Dependency) []Dependency {
-	return append(list, d)
+// sub is s[i:j] with the bounds clipped to s (pkgconf's appended space is
+// never part of a name or version).
+func sub(s string, i, j int) string {
+	j = min(j, len(s))
+	i = min(i, j)
+	return s[i:j]
 }

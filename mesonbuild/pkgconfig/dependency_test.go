@@ -63,6 +63,9 @@ func FuzzParseDependencies(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if got, ref := ParseDependencies(s), parseDependenciesReference(s); !cmp.Equal(got, ref) {
+			t.Fatalf("ParseDependencies(%q) = %+v; the copying parser gives %+v", s, got, ref)
+		}
 		for _, d := range ParseDependencies(s) {
 			if strings.ContainsAny(d.Name, " \t\n,") {
 				t.Fatalf("name %q from %q holds a separator", d.Name, s)

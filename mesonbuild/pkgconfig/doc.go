@@ -72,9 +72,19 @@
 // # Cost
 //
 // A lookup by name opens DIR/NAME-uninstalled.pc and DIR/NAME.pc
-// directly, directory by directory, as pkgconf does; only List and a
-// Provides fallback list directories. A client reads each file once and
-// remembers what each Requires entry resolved to. The Cflags walk skips a
+// directly, directory by directory, as pkgconf does. A client that has
+// had 40 failed opens (one resolving many modules) lists each search
+// directory once instead and skips the opens its listing proves would
+// fail; it does so only on file systems whose names compare byte for
+// byte (ext4, tmpfs, btrfs, overlayfs, without case folding), and names
+// with a slash are always opened. List and a Provides fallback list
+// directories too. A client reads each file once (a name found nowhere
+// is remembered as missing too, until a query names a .pc file in a new
+// directory) and remembers what each Requires entry resolved to. File
+// text, expanded values and the small lists of each package are carved
+// from a few large blocks rather than allocated one by one, so a
+// process that answers one query touches few pages of memory. The
+// Cflags walk skips a
 // subtree when nothing in it can change the result (every package below
 // already collected and carrying only -I/-L/-F flags, which keep their
 // first copy), so graphs such as gtk+-3.0's cost one pass instead of one

@@ -16,12 +16,11 @@ const (
 
 // vars is a package's variable list. pkgconf keeps it newest first: a
 // redefinition deletes the old entry and inserts the new one at the head.
-// A .pc file has a handful of variables, so they are searched in two
-// slices; a map is added only for files with many.
+// A .pc file has a handful of variables, so they are searched in a slice;
+// a map is added only for files with many.
 type vars struct {
-	keys []string // oldest first (pkgconf's list reversed)
-	vals []string
-	m    map[string]string // set once len(keys) > varsLinear
+	kv []varKV           // oldest first (pkgconf's list reversed)
+	m  map[string]string // set once len(kv) > varsLinear
 }
 
 const varsLinear = 32
@@ -31,34 +30,34 @@ func (v *vars) get(k string) (string, bool) {
 		s, ok := v.m[k]
 		return s, ok
 	}
-	for i := len(v.keys) - 1; i >= 0; i-- {
-		if v.keys[i] == k {
-			return v.vals[i], true
+	for i := len(v.kv) - 1; i >= 0; i-- {
+		if v.kv[i].key == k {
+			return v.kv[i].value, true
 		}
 	}
 	return "", false
 }
 
-func (v *vars) set(k, val string) {
-	_, had := v.get(k)
-	if had {
-		for i, x := range v.keys {
-			if x == k {
-				v.keys = append(v.keys[:i], v.keys[i+1:]...)
-				v.vals = append(v.vals[:i], v.vals[i+1:]...)
-				break
-			}
+// set defines k; mem, when set, supplies the first slots.
+func (v *vars) set(k, val string, mem *loadMem) {
+	for i := range v.kv {
+		if v.kv[i].key == k {
+			v.kv = append(v.kv[:i], v.kv[i+1:]...)
+			break
 		}
 	}
-	if v.keys == nil {
-		v.keys, v.vals = make([]string, 0, 8), make([]string, 0, 8)
+	if v.kv == nil {
+		if mem != nil {
+			v.kv = take(mem, &mem.kvs, 8)[:0]
+		} else {
+			v.kv = make([]varKV, 0, 8)
+		}
 	}
-	v.keys = append(v.keys, k)
-	v.vals = append(v.vals, val)
-	if v.m == nil && len(v.keys) > varsLinear {
-		v.m = make(map[string]string, 2*len(v.keys))
-		for i, x := range v.keys {
-			v.m[x] = v.vals[i]
+	v.kv = append(v.kv, varKV{k, val})
+	if v.m == nil && len(v.kv) > varsLinear {
+		v.m = make(map[string]string, 2*len(v.kv))
+		for _, x := range v.kv {
+			v.m[x.key] = x.value
 		}
 	} else if v.m != nil {
 		v.m[k] = val
@@ -69,6 +68,8 @@ func (v *vars) set(k, val string) {
 type expander struct {
 	c         *Client
 	vars      *vars
+	m         *loadMem // buffers; results go to its text when own is set
+	own       bool
 	private   bool // package read from an -uninstalled.pc file
 	depth     int
 	overflow  bool // a self-referential value was cut off
@@ -103,19 +104,45 @@ func dequote(value string) string {
 // escape in pkgconf 1.8: "$${x}" is "$" followed by the value of x. A
 // value starting with '/' gets the sysroot prepended (pkgconf rules).
 func (e *expander) expand(value string) string {
-	c := e.c
-	sysroot := c.sysroot
-	if len(value) <= maxValue && strings.IndexByte(value, '$') < 0 &&
-		(sysroot == "" || value == "" || value[0] != '/') {
+	if e.plain(value) {
 		// nothing to expand and no sysroot rule: the value as it is
 		return value
 	}
-	var b strings.Builder
-	b.Grow(len(value) + 64)
-	if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
-		b.WriteString(sysroot)
+	if e.m == nil {
+		e.m = &loadMem{}
 	}
-	for i := 0; i < len(value) && b.Len() < maxValue+1; i++ {
+	b := e.expandBytes(value)
+	if e.own {
+		return e.m.str(b)
+	}
+	return string(b)
+}
+
+// plain reports whether expanding value gives value itself.
+func (e *expander) plain(value string) bool {
+	sysroot := e.c.sysroot
+	return len(value) <= maxValue && strings.IndexByte(value, '$') < 0 &&
+		(sysroot == "" || value == "" || value[0] != '/')
+}
+
+// expandBytes expands value into the scratch buffer of the current depth
+// (valid until the next expansion at that depth).
+func (e *expander) expandBytes(value string) []byte {
+	c := e.c
+	sysroot := c.sysroot
+	b := e.m.expBuffer(e.depth)
+	if len(value) <= maxValue && strings.IndexByte(value, '$') < 0 {
+		// no reference: only the sysroot rule below can apply
+		if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
+			b = append(b, sysroot...)
+		}
+		b = append(b, value...)
+		return e.finish(b)
+	}
+	if !c.fdoSysroot && sysroot != "" && len(value) > 0 && value[0] == '/' && !strings.HasPrefix(value, sysroot) {
+		b = append(b, sysroot...)
+	}
+	for i := 0; i < len(value) && len(b) < maxValue+1; i++ {
 		if value[i] != '$' || i+1 >= len(value) || value[i+1] != '{' {
 			// a run of literal bytes, up to the next '$' (at most
 			// maxValue+1 bytes in all, then the loop stops)
@@ -125,10 +152,10 @@ func (e *expander) expand(value string) string {
 			} else {
 				k = len(value)
 			}
-			if allowed := maxValue + 1 - b.Len(); k-i > allowed {
+			if allowed := maxValue + 1 - len(b); k-i > allowed {
 				k = i + allowed
 			}
-			b.WriteString(value[i:k])
+			b = append(b, value[i:k]...)
 			i = k - 1
 			continue
 		}
@@ -144,9 +171,9 @@ func (e *expander) expand(value string) string {
 		} else {
 			i = j
 		}
-		room := maxValue - b.Len()
+		room := maxValue - len(b)
 		if g, ok := c.globals[name]; ok {
-			writeBounded(&b, g, room)
+			b = appendBounded(b, g, room)
 			if len(g) > room {
 				e.truncated = true
 				break
@@ -161,35 +188,47 @@ func (e *expander) expand(value string) string {
 			e.overflow = true
 			continue
 		}
+		e.m.expBuf[e.depth] = b // keep what grew
 		e.depth++
-		sub := e.expand(v)
+		sub := e.expandBytes(v)
 		e.depth--
-		writeBounded(&b, sub, room)
+		if room < 0 {
+			room = 0
+		}
+		b = append(b, sub[:min(len(sub), room)]...)
 		if len(sub) > room {
 			e.truncated = true
 			break
 		}
 	}
-	out := b.String()
+	return e.finish(b)
+}
+
+// finish applies the end rules of one expansion to b: the maxValue cut
+// and the doubled-sysroot cleanup.
+func (e *expander) finish(b []byte) []byte {
+	e.m.expBuf[e.depth] = b[:0]
+	out := b
 	if len(out) > maxValue {
 		out = out[:maxValue]
 	}
 	// pkgconf removes a sysroot that got prepended twice (once by a
 	// ${pc_sysrootdir} in the file, once by the rule above): when the
 	// sysroot occurs again after the first one, the leading one goes.
+	sysroot := e.c.sysroot
 	if len(out) > 0 && out[0] == '/' && sysroot != "" && sysroot != "/" && len(out) > len(sysroot) &&
-		strings.Contains(out[len(sysroot):], sysroot) {
+		strings.Contains(string(out[len(sysroot):]), sysroot) {
 		out = out[len(sysroot):]
 	}
 	return out
 }
 
-func writeBounded(b *strings.Builder, s string, room int) {
+func appendBounded(b []byte, s string, room int) []byte {
 	if room < 0 {
 		room = 0
 	}
 	if len(s) > room {
 		s = s[:room]
 	}
-	b.WriteString(s)
+	return append(b, s...)
 }

@@ -94,13 +94,39 @@ func needsEscape(c byte) bool {
 // unterminated quote or a trailing backslash is an error, as in pkgconf.
 // A NUL byte ends the input, as it ends a C string.
 func SplitArgs(s string) ([]string, error) {
+	out, err := splitArgs(s, nil, nil)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
+}
+
+// splitArgs appends the words of s to out. A word written without quotes
+// or backslashes is a substring of s; any other is assembled and copied
+// into m's text (allocated when m is nil).
+func splitArgs(s string, out []string, m *loadMem) ([]string, error) {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
 	}
-	var out []string
 	var cur []byte
+	if m != nil {
+		cur = m.word[:0]
+	}
 	var quote byte
 	escaped := false
+	ws := -1         // start in s of the current word, -1 between words
+	copying := false // the current word is assembled in cur
+	emit := func(end int) {
+		switch {
+		case copying && len(cur) > 0 && m != nil:
+			out = append(out, m.str(cur))
+		case copying && len(cur) > 0:
+			out = append(out, string(cur))
+		case !copying && ws >= 0:
+			out = append(out, s[ws:end])
+		}
+		cur, ws, copying = cur[:0], -1, false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -119,23 +145,37 @@ func SplitArgs(s string) ([]string, error) {
 				cur = append(cur, c)
 			}
 		case isSpace(c):
-			if len(cur) > 0 {
-				out = append(out, string(cur))
+			emit(i)
+		case c == '\\' || c == '"' || c == '\'':
+			if !copying {
+				// the word so far was plain: assemble it from here on
+				if ws >= 0 {
+					cur = append(cur[:0], s[ws:i]...)
+				}
+				copying = true
 			}
-			cur = cur[:0]
-		case c == '\\':
-			escaped = true
-		case c == '"' || c == '\'':
-			quote = c
+			if c == '\\' {
+				escaped = true
+			} else {
+				quote = c
+			}
 		default:
-			cur = append(cur, c)
+			if copying {
+				cur = append(cur, c)
+			} else if ws < 0 {
+				ws = i
+			}
 		}
 	}
 	if escaped || quote != 0 {
-		return nil, errUnbalanced
+		if m != nil {
+			m.word = cur[:0]
+		}
+		return out, errUnbalanced
 	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
+	emit(len(s))
+	if m != nil {
+		m.word = cur[:0]
 	}
 	return out, nil
 }
@@ -191,34 +231,55 @@ func newFragment(arg string) Fragment {
 // -pthread or -Wl,... (or a plain path) is merged into it, and the merged
 // fragment replaces an identical earlier one.
 func ParseFragments(s string) (Fragments, error) {
-	return parseFragmentsInto(nil, s, nil)
+	return parseFragmentsInto(nil, s, nil, nil)
 }
 
-func parseFragmentsInto(list Fragments, s string, munge func(string) string) (Fragments, error) {
-	args, err := SplitArgs(s)
+// munger applies a client's sysroot rule to fragment data (see
+// Client.munge); a nil munger leaves data as it is.
+type munger struct {
+	c           *Client
+	uninstalled bool
+}
+
+func (mu *munger) munge(s string) string {
+	if mu == nil {
+		return s
+	}
+	return mu.c.munge(s, mu.uninstalled)
+}
+
+func parseFragmentsInto(list Fragments, s string, mu *munger, m *loadMem) (Fragments, error) {
+	var words []string
+	if m != nil {
+		words = m.words[:0]
+	}
+	args, err := splitArgs(s, words, m)
+	if m != nil {
+		defer func() { clear(args); m.words = args[:0] }()
+	}
 	if err != nil {
 		return list, err
 	}
+	if list == nil && m != nil {
+		list = take(m, &m.frags, len(args))[:0]
+	}
 	for _, a := range args {
-		list = addArg(list, a, munge)
+		list = addArg(list, a, mu)
 	}
 	return list, nil
 }
 
 // addArg is pkgconf 1.8's pkgconf_fragment_add.
-func addArg(list Fragments, a string, munge func(string) string) Fragments {
-	if munge == nil {
-		munge = func(s string) string { return s }
-	}
+func addArg(list Fragments, a string, mu *munger) Fragments {
 	if len(a) > 1 && !isSpecial(a) {
-		return append(list, Fragment{Type: a[1], Data: munge(a[2:])})
+		return append(list, Fragment{Type: a[1], Data: mu.munge(a[2:])})
 	}
 	// a special argument on its own is kept as written; only one merged
 	// into the one before it goes through the sysroot rule
 	if n := len(list); n > 0 {
 		parent := list[n-1]
 		if parent.Type == 0 && isUnmergeable(parent.Data) {
-			child := munge(a)
+			child := mu.munge(a)
 			group := parent.Group
 			if group == nil {
 				group = []string{parent.Data}

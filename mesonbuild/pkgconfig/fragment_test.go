@@ -98,6 +98,16 @@ func FuzzSplitArgs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		args, err := SplitArgs(s)
+		ref, refErr := splitArgsReference(s)
+		if (err == nil) != (refErr == nil) || !cmp.Equal(args, ref) {
+			t.Fatalf("SplitArgs(%q) = %q, %v; the copying splitter gives %q, %v", s, args, err, ref, refErr)
+		}
+		// the loader's variant, with scratch memory, agrees too
+		m := newLoadMem()
+		words, err2 := splitArgs(s, m.words, m)
+		if (err2 == nil) != (refErr == nil) || refErr == nil && len(words)+len(ref) > 0 && !cmp.Equal(words, ref) {
+			t.Fatalf("splitArgs(%q) with a loadMem = %q, %v; want %q, %v", s, words, err2, ref, refErr)
+		}
 		if err != nil {
 			return
 		}

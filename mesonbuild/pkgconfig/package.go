@@ -23,13 +23,11 @@ type Package struct {
 	Requires, RequiresPrivate, Conflicts, Provides []Dependency
 	Cflags, CflagsPrivate, Libs, LibsPrivate       Fragments
 
-	// Fields holds every property ("Key: value") as written, unexpanded,
-	// the last occurrence of each key (known or not).
-	Fields map[string]string
 	// Warnings are what pkgconf --validate reports for the file.
 	Warnings []Diagnostic
 
 	vars    vars
+	props   []varKV // every property as written, in file order
 	virtual bool
 	// match caches, per entry of Requires (0) and Requires.private (1),
 	// the package it resolved to: pkgconf's pkgdep->match, kept for the
@@ -52,12 +50,34 @@ func (p *Package) Variable(c *Client, name string) (string, bool) {
 	return p.vars.get(name)
 }
 
+// Fields returns every property ("Key: value") of the file as written,
+// unexpanded: the last occurrence of each key (known or not), keyed by
+// the key as written.
+func (p *Package) Fields() map[string]string {
+	m := make(map[string]string, len(p.props))
+	for _, f := range p.props {
+		m[f.key] = f.value
+	}
+	return m
+}
+
+// Field returns the property key as written in the file (its last
+// occurrence), unexpanded.
+func (p *Package) Field(key string) (string, bool) {
+	for i := len(p.props) - 1; i >= 0; i-- {
+		if p.props[i].key == key {
+			return p.props[i].value, true
+		}
+	}
+	return "", false
+}
+
 // VariableNames lists the file's variables in pkgconf's order (the most
 // recently defined first, pcfiledir last).
 func (p *Package) VariableNames() []string {
-	out := make([]string, len(p.vars.keys))
-	for i, k := range p.vars.keys {
-		out[len(out)-1-i] = k
+	out := make([]string, len(p.vars.kv))
+	for i, kv := range p.vars.kv {
+		out[len(out)-1-i] = kv.key
 	}
 	return out
 }
@@ -66,20 +86,28 @@ func (p *Package) VariableNames() []string {
 // pkgconf does while it reads: each variable when it is defined, each
 // property with the variables defined above it.
 func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
+	return c.evaluateIn(f, uninstalled, &loadMem{lean: true})
+}
+
+// evaluateIn is evaluate with the package's strings and lists carved from
+// m.
+func (c *Client) evaluateIn(f *File, uninstalled bool, m *loadMem) (*Package, error) {
 	nf := 0
 	for i := range f.Entries {
 		if f.Entries[i].Op == ':' {
 			nf++
 		}
 	}
-	p := &Package{Path: f.Path, Uninstalled: uninstalled, Fields: make(map[string]string, nf)}
+	p := m.newPackage()
+	p.Path, p.Uninstalled = f.Path, uninstalled
+	p.props = take(m, &m.kvs, nf)[:0]
 	p.Dir = parentDir(f.Path)
-	e := &expander{c: c, vars: &p.vars}
-	p.vars.set("pcfiledir", e.expand(strings.ReplaceAll(p.Dir, " ", "\\ ")))
+	e := &expander{c: c, vars: &p.vars, m: m, own: true}
+	p.vars.set("pcfiledir", e.expand(strings.ReplaceAll(p.Dir, " ", "\\ ")), m)
 	if c.sysroot != "" && !strings.HasPrefix(p.Dir, c.sysroot) {
 		// Debian's pkgconf adds this; globals shadow it, so it only shows
 		// in --print-variables.
-		p.vars.set("pc_sysrootdir", "")
+		p.vars.set("pc_sysrootdir", "", m)
 	}
 	base := f.Path[strings.LastIndexByte(f.Path, '/')+1:]
 	if i := strings.LastIndexByte(base, '.'); i >= 0 {
@@ -100,7 +128,7 @@ func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
 		}
 		e.line = en.Line
 		e.truncated = false
-		c.evalEntry(p, e, en, &st, uninstalled, warn)
+		c.evalEntry(p, e, en, &st, uninstalled, warn, m)
 		if e.truncated {
 			warnings = append(warnings, Diagnostic{Line: en.Line, Msg: "warning: truncating very long variable to 64KB"})
 		}
@@ -131,9 +159,16 @@ func (c *Client) evaluate(f *File, uninstalled bool) (*Package, error) {
 		p.Warnings = append(p.Warnings, Diagnostic{File: f.Path, Msg: "warning: skipping invalid file"})
 		return nil, &InvalidFileError{Path: f.Path, Problems: p.Warnings}
 	}
-	p.Provides = append(p.Provides, Dependency{Name: p.ID, Op: Equal, Version: p.Version, HasVersion: true})
-	p.match[0] = make([]atomic.Pointer[Package], len(p.Requires))
-	p.match[1] = make([]atomic.Pointer[Package], len(p.RequiresPrivate))
+	self := Dependency{Name: p.ID, Op: Equal, Version: p.Version, HasVersion: true}
+	if p.Provides == nil {
+		p.Provides = take(m, &m.deps, 1)
+		p.Provides[0] = self
+	} else {
+		p.Provides = append(p.Provides, self)
+	}
+	nr := len(p.Requires)
+	slots := take(m, &m.slots, nr+len(p.RequiresPrivate))
+	p.match[0], p.match[1] = slots[:nr:nr], slots[nr:]
 	return p, nil
 }
 
@@ -178,13 +213,31 @@ func lowerKey(k string) string {
 
 type evalState struct{ name, desc, version bool }
 
+// addDeps appends the dependency list s to list, marked private or
+// internal as asked; a first list is carved from m.
+func (m *loadMem) addDeps(list []Dependency, s string, private, internal bool) []Dependency {
+	ds := parseDependencies(s, m.depBuf[:0])
+	for i := range ds {
+		ds[i].Private, ds[i].Internal = private, internal
+	}
+	if list == nil {
+		list = take(m, &m.deps, len(ds))
+		copy(list, ds)
+	} else {
+		list = append(list, ds...)
+	}
+	clear(ds)
+	m.depBuf = ds[:0]
+	return list
+}
+
 // evalEntry applies one definition, as pkgconf's parser callbacks do.
-func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uninstalled bool, warn func(int, string, ...any)) {
+func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uninstalled bool, warn func(int, string, ...any), m *loadMem) {
 	switch en.Op {
 	case '=':
-		p.vars.set(en.Key, e.expand(dequote(en.Value)))
+		p.vars.set(en.Key, e.expand(dequote(en.Value)), m)
 	case ':':
-		p.Fields[en.Key] = en.Value
+		p.props = append(p.props, varKV{en.Key, en.Value})
 		key := lowerKey(en.Key)
 		switch key {
 		case "name":
@@ -212,28 +265,22 @@ func (c *Client) evalEntry(p *Package, e *expander, en Entry, st *evalState, uni
 			default:
 				dst = &p.LibsPrivate
 			}
-			frags, err := parseFragmentsInto(*dst, e.expand(en.Value), func(s string) string { return c.munge(s, uninstalled) })
+			frags, err := parseFragmentsInto(*dst, e.expand(en.Value), &munger{c, uninstalled}, m)
 			if err != nil {
 				warn(en.Line, "warning: unable to parse field '%s' into an argument vector, value [%s]", en.Key, en.Value)
 				return
 			}
 			*dst = frags
 		case "requires":
-			p.Requires = append(p.Requires, ParseDependencies(e.expand(en.Value))...)
+			p.Requires = m.addDeps(p.Requires, e.expand(en.Value), false, false)
 		case "requires.private":
-			for _, d := range ParseDependencies(e.expand(en.Value)) {
-				d.Private = true
-				p.RequiresPrivate = append(p.RequiresPrivate, d)
-			}
+			p.RequiresPrivate = m.addDeps(p.RequiresPrivate, e.expand(en.Value), true, false)
 		case "requires.internal":
-			for _, d := range ParseDependencies(e.expand(en.Value)) {
-				d.Private, d.Internal = true, true
-				p.RequiresPrivate = append(p.RequiresPrivate, d)
-			}
+			p.RequiresPrivate = m.addDeps(p.RequiresPrivate, e.expand(en.Value), true, true)
 		case "conflicts":
-			p.Conflicts = append(p.Conflicts, ParseDependencies(e.expand(en.Value))...)
+			p.Conflicts = m.addDeps(p.Conflicts, e.expand(en.Value), false, false)
 		case "provides":
-			p.Provides = append(p.Provides, ParseDependencies(e.expand(en.Value))...)
+			p.Provides = m.addDeps(p.Provides, e.expand(en.Value), false, false)
 		}
 	}
 }

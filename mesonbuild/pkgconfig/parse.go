@@ -74,8 +74,19 @@ func parse(path string, data []byte, slowOnly bool) *File {
 	f := &File{Path: path}
 	// keys and values of plain lines are cut from one copy of the file
 	// instead of being copied one by one
-	src := string(data)
+	f.parseText(data, string(data), slowOnly, nil)
+	return f
+}
+
+// parseText appends the entries of data to f. src holds the same bytes as
+// data: keys and values of plain lines are cut from it. Keys and values
+// of lines assembled by the byte-by-byte rules are copied into m's text
+// (or allocated when m is nil).
+func (f *File) parseText(data []byte, src string, slowOnly bool, m *loadMem) {
 	r := lineReader{data: data, slowOnly: slowOnly}
+	if m != nil {
+		r.buf = m.word[:0]
+	}
 	lineno := 0
 	for {
 		line, ok := r.next()
@@ -83,9 +94,11 @@ func parse(path string, data []byte, slowOnly bool) *File {
 			break
 		}
 		lineno++
-		f.parseLine(lineno, line, src, r.start)
+		f.parseLine(lineno, line, src, r.start, m)
 	}
-	return f
+	if m != nil {
+		m.word = r.buf[:0]
+	}
 }
 
 func (f *File) warn(line int, msg string) {
@@ -95,7 +108,7 @@ func (f *File) warn(line int, msg string) {
 // parseLine follows pkgconf's parser.c: a key of letters, digits, '_' and
 // '.', starting with a letter, optional white space, one operator byte,
 // then the value with white space trimmed at both ends.
-func (f *File) parseLine(lineno int, line []byte, src string, off int) {
+func (f *File) parseLine(lineno int, line []byte, src string, off int, m *loadMem) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		line = line[:i] // pkgconf reads the line as a C string
 	}
@@ -144,6 +157,8 @@ func (f *File) parseLine(lineno int, line []byte, src string, off int) {
 	if off >= 0 {
 		// the line is data[off:off+len(line)] as read
 		e.Key, e.Value = src[off+key:off+keyEnd], src[off+p:off+end]
+	} else if m != nil {
+		e.Key, e.Value = m.str(line[key:keyEnd]), m.str(line[p:end])
 	} else {
 		e.Key, e.Value = string(line[key:keyEnd]), string(line[p:end])
 	}

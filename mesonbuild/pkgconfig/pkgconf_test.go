@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +110,23 @@ func TestLibraryAgainstPkgconf(t *testing.T) {
 		if got != want[i] {
 			t.Errorf("%s: pkgconf %q, library %q", m, want[i], got)
 		}
+	}
+	// one client resolving every module lists the search directories
+	// after indexAfter failed opens: the comparison above covered that
+	if listDir(c.SearchPath()[0]) == nil {
+		t.Logf("%s cannot be indexed (file system), the listing and the reader went untested", c.SearchPath()[0])
+		return
+	}
+	if c.listed() == 0 || c.st.absent.Load() < indexAfter {
+		t.Errorf("the client never listed its search directories (%d failed opens): the index path went untested", c.st.absent.Load())
+	}
+	// and, with two CPUs or more, read ahead in the background while the
+	// queries above ran (the race detector watches the two)
+	c.st.mu.Lock()
+	preloading := c.st.preloading
+	c.st.mu.Unlock()
+	if runtime.GOMAXPROCS(0) > 1 && !preloading {
+		t.Error("the client never started its background reader: that path went untested")
 	}
 }
 

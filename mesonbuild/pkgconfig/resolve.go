@@ -32,12 +32,28 @@ type Session struct {
 	// flags for the current walk
 	searchPrivate bool
 	skipRoot      bool
-	matches       map[depRef]*Package
+	matches       []refMatch // what the world's and Conflicts entries resolved to
 	// prune, when set, tells walk that the subtree below a package
 	// cannot change what is collected (see pruner)
 	prune func(*Package) bool
 	sc    *scratch // buffers to reuse, from the pool (may be nil)
 	pr    *pruner
+	prv   pruner // what pr points to
+}
+
+type refMatch struct {
+	ref depRef
+	p   *Package
+}
+
+// match returns what ref resolved to in this session.
+func (s *Session) match(ref depRef) (*Package, bool) {
+	for i := range s.matches {
+		if s.matches[i].ref == ref {
+			return s.matches[i].p, true
+		}
+	}
+	return nil, false
 }
 
 type depRef struct {
@@ -48,10 +64,11 @@ type depRef struct {
 
 // NewSession starts a session on c.
 func (c *Client) NewSession() *Session {
-	s := &Session{c: c, matches: map[depRef]*Package{}}
+	s := &Session{c: c}
 	if sc, ok := scratchPool.Get().(*scratch); ok {
 		s.sc = sc
 		s.validated = [2][]int32{sc.v0[:0], sc.v1[:0]}
+		s.ancestors = sc.ancestors[:0]
 	}
 	return s
 }
@@ -61,6 +78,7 @@ func (c *Client) NewSession() *Session {
 type scratch struct {
 	v0, v1, memo []int32
 	noop         []int8
+	ancestors    []*Package
 }
 
 var scratchPool sync.Pool
@@ -73,6 +91,8 @@ func (s *Session) release() {
 		sc = &scratch{}
 	}
 	sc.v0, sc.v1 = s.validated[0][:0], s.validated[1][:0]
+	clear(s.ancestors[:cap(s.ancestors)])
+	sc.ancestors = s.ancestors[:0]
 	if s.pr != nil {
 		sc.memo, sc.noop = s.pr.memo[:0], s.pr.noop[:0]
 	}
@@ -96,16 +116,19 @@ func (s *Session) report(format string, args ...any) {
 type World struct {
 	pkg  *Package
 	deps []Dependency
+	root Package // pkg points here
 }
 
 // Compile parses query strings ("foo", "foo >= 1.2", "a, b") into a world.
 // As in pkgconf, a query goes through variable expansion first (globals
 // such as --define-variable values, and the sysroot rule).
 func (c *Client) Compile(queries ...string) *World {
-	w := &World{pkg: &Package{ID: "virtual:world", Name: "virtual world package", virtual: true}}
+	w := &World{}
+	w.root = Package{ID: "virtual:world", Name: "virtual world package", virtual: true}
+	w.pkg = &w.root
 	e := &expander{c: c, vars: &w.pkg.vars}
 	for _, q := range queries {
-		w.pkg.Requires = append(w.pkg.Requires, ParseDependencies(e.expand(q))...)
+		w.pkg.Requires = parseDependencies(e.expand(q), w.pkg.Requires)
 	}
 	w.deps = w.pkg.Requires
 	return w
@@ -122,7 +145,7 @@ func (s *Session) verify(ref depRef, d Dependency) (*Package, error) {
 		if m := s.c.cachedMatch(ref); m != nil {
 			return m, nil
 		}
-	} else if m, ok := s.matches[ref]; ok && ref.p != nil {
+	} else if m, ok := s.match(ref); ok && ref.p != nil {
 		return m, nil
 	}
 	p, _, err := s.verify1(ref, d)
@@ -136,7 +159,13 @@ func (s *Session) remember(ref depRef, p *Package) {
 		s.c.storeMatch(ref, p)
 		return
 	}
-	s.matches[ref] = p
+	for i := range s.matches {
+		if s.matches[i].ref == ref {
+			s.matches[i].p = p
+			return
+		}
+	}
+	s.matches = append(s.matches, refMatch{ref, p})
 }
 
 func (s *Session) verify1(ref depRef, d Dependency) (*Package, bool, error) {
@@ -281,14 +310,15 @@ func (s *Session) walk(parent *Package, list int, deps []Dependency, fn collectF
 	ok := true
 	s.ancestors = append(s.ancestors, parent)
 	defer func() { s.ancestors = s.ancestors[:len(s.ancestors)-1] }()
-	for i, d := range deps {
-		ref := depRef{parent, list, i}
+	for i := range deps {
+		d := &deps[i]
 		if d.Name == "" {
 			continue
 		}
-		p, err := s.verify(ref, d)
+		ref := depRef{parent, list, i}
+		p, err := s.verify(ref, *d)
 		if err != nil {
-			s.graphError(parent, p, d, err, errs)
+			s.graphError(parent, p, *d, err, errs)
 			ok = false
 			continue
 		}
@@ -410,12 +440,13 @@ func (s *Session) ValidateAll(w *World) error {
 // (Requires.private is always walked for Cflags), before system
 // directories are filtered.
 func (s *Session) Cflags(w *World) (Fragments, error) {
-	var list fragList
+	list := make(fragList, 0, 8)
 	skipInternal := !s.c.internalCflags
 	// A package met again in the walk whose Cflags are all -I, -L or -F
 	// adds nothing: those fragments keep their first copy and are never
 	// removed, so the second pass over them is skipped.
-	pr := &pruner{c: s.c}
+	s.prv = pruner{c: s.c}
+	pr := &s.prv
 	if s.sc != nil {
 		pr.memo, pr.noop = s.sc.memo[:0], s.sc.noop[:0]
 	}
@@ -473,10 +504,9 @@ type pruner struct {
 // growSlice extends per-package session state so index i fits, in one
 // step to the number of packages the client has loaded so far.
 func growSlice[T any](v []T, i int, c *Client, zero T) []T {
-	n := int(c.st.nextIdx.Load()) + 1
-	if n <= i {
-		n = i + 1
-	}
+	// room for the packages loaded so far and some to come: packages
+	// are numbered as they are read, often in the middle of a walk
+	n := max(int(c.st.nextIdx.Load())+1, i+1, 2*len(v), 64)
 	old := len(v)
 	if cap(v) >= n {
 		v = v[:n]
@@ -578,7 +608,7 @@ func firstWinsOnly(fs Fragments) bool {
 // Libs resolves the world's linker flags as pkgconf --libs does, before
 // system directories are filtered.
 func (s *Session) Libs(w *World) (Fragments, error) {
-	var list fragList
+	list := make(fragList, 0, 8)
 	err := s.run(w, s.c.searchPrivate, s.c.maxDepth, func(p *Package) {
 		for _, f := range p.Libs {
 			list = list.add(f, s.iterPriv)
@@ -600,7 +630,7 @@ func (s *Session) Libs(w *World) (Fragments, error) {
 func (s *Session) Matches(w *World) []*Package {
 	out := make([]*Package, len(w.deps))
 	for i := range w.deps {
-		out[i] = s.matches[depRef{w.pkg, 0, i}]
+		out[i], _ = s.match(depRef{w.pkg, 0, i})
 	}
 	return out
 }
@@ -609,6 +639,9 @@ func (s *Session) Matches(w *World) []*Package {
 // kept by option or environment, and keeps the kinds asked for.
 func (c *Client) FilterCflags(fs Fragments, onlyI, onlyOther bool) Fragments {
 	var out Fragments
+	if len(fs) > 0 {
+		out = make(Fragments, 0, len(fs))
+	}
 	for _, f := range fs {
 		if !c.keepSysCflags && f.Type == 'I' && contains(c.filterI, f.Data) {
 			continue
@@ -624,6 +657,9 @@ func (c *Client) FilterCflags(fs Fragments, onlyI, onlyOther bool) Fragments {
 // by option or environment, and keeps the kinds asked for.
 func (c *Client) FilterLibs(fs Fragments, onlyL, onlyl, onlyOther bool) Fragments {
 	var out Fragments
+	if len(fs) > 0 {
+		out = make(Fragments, 0, len(fs))
+	}
 	for _, f := range fs {
 		if !c.keepSysLibs && f.Type == 'L' && contains(c.filterL, f.Data) {
 			continue
