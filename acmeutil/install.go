@@ -168,6 +168,23 @@ func Install(ctx context.Context, c *Certificate, spec InstallSpec) (InstallResu
 	return res, nil
 }
 
+// installDiffers reports whether Install would write a file: a target
+// that is missing, unreadable or holds other content than c's.
+func installDiffers(c *Certificate, spec InstallSpec) bool {
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{spec.CertFile, c.CertPEM}, {spec.ChainFile, c.ChainPEM}, {spec.FullchainFile, c.FullchainPEM()}, {spec.KeyFile, c.KeyPEM}} {
+		if f.path == "" {
+			continue
+		}
+		if old, err := os.ReadFile(f.path); err != nil || !bytes.Equal(old, f.data) {
+			return true
+		}
+	}
+	return false
+}
+
 func runReload(ctx context.Context, spec InstallSpec, c *Certificate) (string, error) {
 	timeout := time.Duration(spec.ReloadTimeoutSeconds) * time.Second
 	if timeout <= 0 {

@@ -172,6 +172,17 @@ func (m *Manager) issueAndSave(ctx context.Context, client *Client, req IssueReq
 
 func (m *Manager) install(ctx context.Context, c *Certificate) (InstallResult, error) {
 	spec := c.Meta.Install
+	// Write ahead: record the reload as pending before any file changes, so
+	// that a crash between replacing the files and a finished reload is
+	// still reloaded by the next pass (which finds the files identical and
+	// would otherwise leave the server on the old certificate).
+	if len(spec.ReloadCmd) > 0 && !spec.ReloadPending && installDiffers(c, *spec) {
+		spec.ReloadPending = true
+		if err := m.Store.SaveMetadata(ctx, &c.Meta); err != nil {
+			spec.ReloadPending = false
+			return InstallResult{}, fmt.Errorf("acmeutil: install: recording the pending reload: %w", err)
+		}
+	}
 	ir, err := Install(ctx, c, *spec)
 	pending := err != nil && len(spec.ReloadCmd) > 0 && (len(ir.Changed) > 0 || spec.ReloadPending)
 	if pending != spec.ReloadPending {

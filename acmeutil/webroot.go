@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/hostkit-dev/hostkit/internal/atomicfile"
 )
 
 // WebrootSolver answers HTTP-01 challenges by writing the key authorization
@@ -43,25 +41,14 @@ func (s *WebrootSolver) Present(ctx context.Context, ch Challenge) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%w: webroot %s is not a directory", ErrInvalidConfig, s.Root)
 	}
-	dir := s.Root
-	for _, part := range []string{".well-known", "acme-challenge"} {
-		dir = filepath.Join(dir, part)
-		if err := notSymlink(dir); err != nil {
-			return err
-		}
-		if err := os.Mkdir(dir, 0o755); err == nil {
-			// Mkdir applied the umask; the server must be able to enter it.
-			if err := os.Chmod(dir, 0o755); err != nil {
-				return fmt.Errorf("acmeutil: webroot: %w", err)
-			}
-		} else if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("acmeutil: webroot: %w", err)
-		}
+	dir, err := openChallengeDir(s.Root, true)
+	if err != nil {
+		return err
 	}
-	p := filepath.Join(dir, ch.Token)
+	defer dir.Close()
 	// The file is transient: atomic (never half-written), but not fsynced.
-	if err := atomicfile.Write(p, []byte(ch.KeyAuth), atomicfile.Options{Perm: 0o644, ForcePerm: true, NoSync: true}); err != nil {
-		return fmt.Errorf("acmeutil: writing challenge file: %w", err)
+	if err := writeChallengeFile(dir, ch.Token, []byte(ch.KeyAuth)); err != nil {
+		return fmt.Errorf("acmeutil: writing challenge file %s: %w", filepath.Join(s.ChallengeDir(), ch.Token), err)
 	}
 	return ctx.Err()
 }
@@ -72,32 +59,14 @@ func (s *WebrootSolver) CleanUp(_ context.Context, ch Challenge) error {
 	if err := ValidateToken(ch.Token); err != nil {
 		return err
 	}
-	for _, d := range []string{filepath.Join(s.Root, ".well-known"), s.ChallengeDir()} {
-		if err := notSymlink(d); err != nil {
-			return err
-		}
+	dir, err := openChallengeDir(s.Root, false)
+	if err != nil || dir == nil {
+		return err // nil: no challenge directory, nothing to remove
 	}
-	err := os.Remove(filepath.Join(s.ChallengeDir(), ch.Token))
+	defer dir.Close()
+	err = removeChallengeFile(dir, ch.Token)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("acmeutil: removing challenge file: %w", err)
-	}
-	return nil
-}
-
-// notSymlink refuses a challenge directory that is a symlink: whoever can
-// put content into the webroot (a deployed site, say) could otherwise point
-// .well-known or acme-challenge anywhere and have files written there as
-// this process's user. A missing directory is fine (Present creates it).
-func notSymlink(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("acmeutil: webroot: %w", err)
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("%w: webroot: %s is a symlink; the challenge directory must be a real directory inside the webroot", ErrInvalidConfig, dir)
+		return fmt.Errorf("acmeutil: removing challenge file %s: %w", filepath.Join(s.ChallengeDir(), ch.Token), err)
 	}
 	return nil
 }

@@ -110,7 +110,9 @@ type SiteConfig struct {
 	// AllowRewind lets a push that is not forced deploy an ancestor of the
 	// live commit. By default such a deploy is refused (StatusRefused):
 	// a branch only moves back with a forced push, so an unforced push of
-	// an older commit is most likely a replayed delivery. Roll back with
+	// an older commit is most likely a replayed delivery. A push whose
+	// "before" is the live commit (the forge moved the ref away from it;
+	// GitLab and Gitea report force-pushes this way) is deployed. Roll back with
 	// Publisher.Rollback (webhookd rollback) instead.
 	AllowRewind bool `json:"allow_rewind,omitempty"`
 }

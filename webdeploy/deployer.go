@@ -44,6 +44,9 @@ type Record struct {
 	ID     uint64 `json:"id"`
 	Commit string `json:"commit"`
 	Ref    string `json:"ref"`
+	// Before is the commit the ref pointed at before the push, as the
+	// forge reported it ("" when it did not say).
+	Before string `json:"before,omitempty"`
 	// Forced is set when the push that asked for this deploy was a
 	// forced update of the ref (the forge's "forced" flag).
 	Forced bool `json:"forced,omitempty"`
@@ -228,7 +231,7 @@ func (d *Deployer) Enqueue(site string, ev *PushEvent, delivery string) error {
 		q.mu.Unlock()
 		return nil
 	}
-	r := &Record{ID: q.seq, Commit: ev.After, Ref: ev.Ref, Forced: ev.Forced, Deliveries: 1, Queued: now, Status: StatusQueued}
+	r := &Record{ID: q.seq, Commit: ev.After, Ref: ev.Ref, Before: ev.Before, Forced: ev.Forced, Deliveries: 1, Queued: now, Status: StatusQueued}
 	if p := q.pending; p != nil {
 		q.counters.Coalesced++ // the waiting delivery is superseded; its own coalesced ones were counted before
 		r.Deliveries += p.Deliveries
@@ -390,7 +393,10 @@ func (q *siteQueue) steps(ctx context.Context, r *Record, log io.Writer) error {
 }
 
 // checkNotRewind refuses to deploy a commit that is an ancestor of the
-// live one, unless the push was forced or the site allows rewinds. For
+// live one, unless the push was forced, the push moved the ref away from
+// the live commit itself (its "before" is the live commit: GitLab, Gitea,
+// Forgejo and Gogs send no "forced" flag, so this is how their force-push
+// back shows), or the site allows rewinds. For
 // most forges the delivery id is not covered by the signature, so a
 // captured push can be sent again under a new id; this check keeps such a
 // replay from putting an old commit live. The live commit is the one of
@@ -411,6 +417,13 @@ func (q *siteQueue) checkNotRewind(ctx context.Context, r *Record, log io.Writer
 	}
 	if live == "" || strings.HasPrefix(r.Commit, live) {
 		return nil // first deploy, or a rebuild of the live commit
+	}
+	if r.Before != "" && strings.HasPrefix(r.Before, live) {
+		// The forge moved the ref from the live commit to this one: a
+		// deliberate rewind, not the replay of an older delivery (whose
+		// "before" is older than the commit it deploys).
+		fmt.Fprintf(log, "the push moved %s from the live commit %s back to %s; deploying\n", r.Ref, live, r.Commit)
+		return nil
 	}
 	back, err := q.src.IsAncestor(ctx, r.Commit, live)
 	if err != nil {

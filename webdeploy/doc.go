@@ -26,8 +26,9 @@
 // Only Standard Webhooks signs its delivery id: with the other forges a
 // captured push can be sent again under a new id. So the Deployer refuses
 // (StatusRefused) a commit that is an ancestor of the live one unless the
-// push was forced or the site sets AllowRewind: a branch only moves back
-// with a forced push.
+// push was forced, the push moved the ref from the live commit itself
+// (its "before"; GitLab, Gitea, Forgejo and Gogs send no "forced" flag), or
+// the site sets AllowRewind: a branch only moves back with a forced push.
 //
 // # Events and rules
 //

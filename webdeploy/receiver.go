@@ -1,7 +1,6 @@
 package webdeploy
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,7 +33,8 @@ type Sink interface {
 //
 // Failures answer 404 (no such hook), 405 (not POST), 413 (body over the
 // limit), 401 (signature missing or wrong), 400 (not a push payload) and
-// 503 (shutting down), each with a JSON body saying what was wrong. No
+// 503 (shutting down, or MaxInFlightBytes of bodies already being read),
+// each with a JSON body saying what was wrong. No
 // answer ever contains a secret or an expected signature.
 type Receiver struct {
 	// Prefix is the path prefix (default DefaultPrefix).
@@ -43,13 +44,25 @@ type Receiver struct {
 	Logger *slog.Logger
 	// Now is the clock for Standard Webhooks timestamps (default time.Now).
 	Now func() time.Time
+	// MaxInFlightBytes caps the delivery bodies held in memory at once,
+	// across all requests. A body must be read whole before its signature
+	// can be checked, so without a cap a client with no secret could make
+	// the receiver hold the body limit times the open connections. A
+	// delivery that would go over it is answered 503 with Retry-After.
+	// Default: DefaultInFlightBodies or twice the body limit, whichever is
+	// larger; it is never below the body limit.
+	MaxInFlightBytes int64
 
-	hooks   map[string]*hook
-	sites   []*SiteConfig
-	sink    Sink
-	maxBody int64
-	bufs    sync.Pool
+	hooks    map[string]*hook
+	sites    []*SiteConfig
+	sink     Sink
+	maxBody  int64
+	bufs     sync.Pool
+	inflight atomic.Int64
 }
+
+// DefaultInFlightBodies is the least default Receiver.MaxInFlightBytes.
+const DefaultInFlightBodies = 8 << 20
 
 type hook struct {
 	cfg   *HookConfig
@@ -138,23 +151,28 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over this hook's limit of %d bytes", r.ContentLength, rc.maxBody))
 		return
 	}
-	buf := rc.getBuf()
+	bp := rc.getBuf()
+	var held int64
 	defer func() {
-		if buf.Cap() <= 1<<20 { // do not pin huge bodies in the pool
-			rc.bufs.Put(buf)
+		if cap(*bp) <= 1<<20 { // do not pin huge bodies in the pool
+			rc.bufs.Put(bp)
 		}
+		rc.inflight.Add(-held)
 	}()
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, rc.maxBody))
+	body, err := rc.readBody(w, r, bp, &held)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			rc.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over this hook's limit of %d bytes", rc.maxBody))
-			return
+		case errors.Is(err, errInFlight):
+			w.Header().Set("Retry-After", "5")
+			rc.refuse(w, r, http.StatusServiceUnavailable, "too many delivery bodies being received at once; retry later")
+		default:
+			rc.refuse(w, r, http.StatusBadRequest, "could not read the body: "+err.Error())
 		}
-		rc.refuse(w, r, http.StatusBadRequest, "could not read the body: "+err.Error())
 		return
 	}
-	body := buf.Bytes()
 	now := time.Now()
 	if rc.Now != nil {
 		now = rc.Now()
@@ -232,12 +250,59 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // cannot occur in a delivery id.
 func siteKey(delivery, site string) string { return delivery + "\x00" + site }
 
-func (rc *Receiver) getBuf() *bytes.Buffer {
-	if b, ok := rc.bufs.Get().(*bytes.Buffer); ok {
-		b.Reset()
+func (rc *Receiver) getBuf() *[]byte {
+	if b, ok := rc.bufs.Get().(*[]byte); ok {
 		return b
 	}
-	return bytes.NewBuffer(make([]byte, 0, 16<<10))
+	b := make([]byte, 0, min(16<<10, rc.maxBody+1))
+	return &b
+}
+
+// errInFlight: reading the body would go over MaxInFlightBytes.
+var errInFlight = errors.New("in-flight body budget exhausted")
+
+// readBody reads r's body (at most the body limit) into *bp, growing it
+// only after reserving the growth against MaxInFlightBytes; *held counts
+// the bytes reserved, which the caller releases when done with the body.
+func (rc *Receiver) readBody(w http.ResponseWriter, r *http.Request, bp *[]byte, held *int64) ([]byte, error) {
+	budget := rc.MaxInFlightBytes
+	if budget <= 0 {
+		budget = max(DefaultInFlightBodies, 2*rc.maxBody)
+	}
+	budget = max(budget, rc.maxBody+1) // one delivery of any allowed size always fits alone
+	reserve := func(n int64) bool {
+		if rc.inflight.Add(n) > budget {
+			rc.inflight.Add(-n)
+			return false
+		}
+		*held += n
+		return true
+	}
+	b := (*bp)[:0]
+	if !reserve(int64(cap(b))) {
+		return nil, errInFlight
+	}
+	body := http.MaxBytesReader(w, r.Body, rc.maxBody)
+	for {
+		if len(b) == cap(b) {
+			n := min(max(2*cap(b), 16<<10), int(rc.maxBody)+1)
+			if !reserve(int64(n - cap(b))) {
+				return nil, errInFlight
+			}
+			nb := make([]byte, len(b), n)
+			copy(nb, b)
+			b = nb
+			*bp = b
+		}
+		m, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // eventKind maps the provider's event header to EventPush, EventPing or
