@@ -56,8 +56,9 @@
 //     out and checked exactly as for a replacement (same bytes).
 //  2. The ranges where the output differs from the file are computed; their
 //     new bytes and the original bytes they replace are copied to memory.
-//  3. The path is opened for writing (no O_TRUNC) and must still be the same
-//     file (device, inode, size), else nothing is written. A program that
+//  3. The path is opened for writing (no O_TRUNC) and must still be the same,
+//     unchanged file (device, inode, size, modification and change times),
+//     else nothing is written. A program that
 //     is running cannot be opened for writing: the kernel answers ETXTBSY
 //     and the error (matching syscall.ETXTBSY) says so. A read-only edit
 //     (printing) never opens the file for writing.

@@ -342,3 +342,44 @@ func TestPropertyDiffEnds(t *testing.T) {
 		}
 	})
 }
+
+// TestInPlaceFileRewrittenMeanwhile: when the file keeps its inode and
+// size but its content is rewritten (cp over it, another patcher) between
+// the parse and the write, nothing is written: the ranges planned from the
+// old parse would mix with the new content (in place), and so would the
+// replacement, which copies the unchanged bulk from the file as it is then.
+func TestInPlaceFileRewrittenMeanwhile(t *testing.T) {
+	for _, inPlace := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inplace=%v", inPlace), func(t *testing.T) { testRewrittenMeanwhile(t, inPlace) })
+	}
+}
+
+func testRewrittenMeanwhile(t *testing.T, inPlace bool) {
+	s := synthKinds[0]
+	s.interp, s.needed, s.runpath = "/lib/ld.so", []string{"libc.so.6"}, "/old"
+	in := s.build()
+	// A symbol renamed: same layout, same size, and nothing the self-check
+	// reads back.
+	other := bytes.Replace(in, []byte("synth_symbol"), []byte("synth_symbox"), 1)
+	if len(other) != len(in) || bytes.Equal(other, in) {
+		t.Fatal("test setup: the rewritten file must differ and have the same size")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "prog")
+	if err := os.WriteFile(p, in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := PatchFileWith(context.Background(), p, "", WriteOptions{InPlace: inPlace}, func(f *File) error {
+		// As cp(1) does: same inode, truncated and rewritten.
+		if err := os.WriteFile(p, other, 0o755); err != nil {
+			return err
+		}
+		return f.SetRunpath("/"+strings.Repeat("n", 300), elf.DT_RUNPATH)
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("got %v, want a changed-meanwhile error", err)
+	}
+	if got, _ := os.ReadFile(p); !bytes.Equal(got, other) {
+		t.Errorf("the rewritten file was written to (%d bytes now, %d rewritten)", len(got), len(other))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -18,7 +19,13 @@ type input struct {
 	mode fs.FileMode
 	dev  uint64
 	ino  uint64
-	file *os.File // set once the descriptor is handed to an *os.File
+	// Modification and change times when opened: a write to the file
+	// (also one that keeps its size, as cp(1) over it does) changes them.
+	// Since Linux 6.13 the kernel gives a change that follows a stat a
+	// new, fine grained ctime on the common file systems; on older kernels
+	// two changes within one timer tick can carry the same times.
+	times [2]syscall.Timespec
+	file  *os.File // set once the descriptor is handed to an *os.File
 }
 
 // openInput opens path read-only and checks that it is a regular file.
@@ -42,6 +49,7 @@ func openInput(path string) (*input, error) {
 	in.size = st.Size
 	in.mode = fs.FileMode(uint32(st.Mode) & 0o777)
 	in.dev, in.ino = uint64(st.Dev), uint64(st.Ino)
+	in.times = changeTimes(&st)
 	return in, nil
 }
 
@@ -136,7 +144,10 @@ func (fd fdRW) Sync() error {
 }
 
 // openForInPlace opens the input's path for writing and checks that it is
-// still the same file. A program that is running cannot be opened for
+// still the same file, unchanged: same device and inode, same size, same
+// modification and change times (a content rewrite of the same size would
+// otherwise mix the planned ranges, made from the first parse, with the
+// new content). A program that is running cannot be opened for
 // writing (ETXTBSY): that is refused with an error saying so.
 func (in *input) openForInPlace() (fdRW, error) {
 	fd, err := openRetry(in.path, syscall.O_RDWR|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
@@ -151,9 +162,59 @@ func (in *input) openForInPlace() (fdRW, error) {
 		syscall.Close(fd)
 		return -1, &fs.PathError{Op: "stat", Path: in.path, Err: err}
 	}
-	if uint64(st.Dev) != in.dev || uint64(st.Ino) != in.ino || st.Size != in.size {
+	if uint64(st.Dev) != in.dev || uint64(st.Ino) != in.ino {
 		syscall.Close(fd)
-		return -1, fmt.Errorf("%s: the file was replaced or changed size while it was being patched; nothing written", in.path)
+		return -1, fmt.Errorf("%s: the file was replaced while it was being patched; nothing written", in.path)
+	}
+	if err := in.sameContent(&st); err != nil {
+		syscall.Close(fd)
+		return -1, err
 	}
 	return fdRW(fd), nil
+}
+
+// sameContent checks that st (of the input's inode) shows the size and
+// times the input had when it was opened.
+func (in *input) sameContent(st *syscall.Stat_t) error {
+	if st.Size != in.size {
+		return fmt.Errorf("%s: the file changed size while it was being patched; nothing written", in.path)
+	}
+	if changeTimes(st) != in.times {
+		return fmt.Errorf("%s: the file was changed (modification or change time differs) while it was being patched; nothing written", in.path)
+	}
+	return nil
+}
+
+// unchanged checks, through the open descriptor, that the input was not
+// written since it was opened. A replacement calls it after copying the
+// unchanged bulk from the file and before the rename: a rewrite of the
+// same size (cp over it) would otherwise mix the new content with ranges
+// laid out from the old parse.
+func (in *input) unchanged() error {
+	var st syscall.Stat_t
+	if err := fstatRetry(in.fd, &st); err != nil {
+		return &fs.PathError{Op: "stat", Path: in.path, Err: err}
+	}
+	return in.sameContent(&st)
+}
+
+// replaceTarget returns the path that a replacement of the input must
+// rename over: the input's path with symbolic links resolved. patchelf
+// writes through a link (open without O_NOFOLLOW), so the file it points
+// to is patched and the link stays; renaming over the link itself would
+// turn it into a copy and leave that file unpatched. The resolved path
+// must still name the file that was read, else nothing is written.
+func (in *input) replaceTarget() (string, error) {
+	target, err := filepath.EvalSymlinks(in.path)
+	if err != nil {
+		return "", fmt.Errorf("%s: resolving symbolic links: %w", in.path, err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(target, &st); err != nil {
+		return "", &fs.PathError{Op: "stat", Path: target, Err: err}
+	}
+	if uint64(st.Dev) != in.dev || uint64(st.Ino) != in.ino {
+		return "", fmt.Errorf("%s: the file was replaced while it was being patched; nothing written", in.path)
+	}
+	return target, nil
 }

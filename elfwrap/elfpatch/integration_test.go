@@ -461,3 +461,137 @@ func TestRepeatedPatching(t *testing.T) {
 		}
 	}
 }
+
+// TestShorterValueKeepsSharedStrings: a shorter RUNPATH or SONAME is
+// written over the old string only when nothing else uses its bytes. The
+// linker shares strings: here a symbol's name is the tail of the RUNPATH
+// and the library's SONAME is also the name of a function it exports. The
+// patched program and library must still link those symbols (overwriting
+// would rename them), in both write modes.
+func TestShorterValueKeepsSharedStrings(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib")
+	if err := os.Mkdir(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gcc(t, filepath.Join(lib, "libshr"), "int xyzfunc(void) { return 40; }\nint libshr(void) { return 2; }\n", "-shared", "-fPIC", "-Wl,-soname,libshr")
+	prog := filepath.Join(dir, "prog")
+	gcc(t, prog, "#include <stdio.h>\nint xyzfunc(void); int libshr(void);\nint main(void) { printf(\"%d\\n\", xyzfunc() + libshr()); return 0; }\n",
+		"-L"+lib, "-l:libshr", "-Wl,--enable-new-dtags", "-Wl,-rpath,"+lib+":/nonexistent/xyzfunc")
+	// The premise: the strings are shared in the files gcc wrote.
+	shared := func(path, name, str string) {
+		t.Helper()
+		ef, err := elf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ef.Close()
+		f := mustOpen(t, path)
+		var off uint64 = ^uint64(0)
+		for _, d := range f.dyn {
+			if stringTag(d.tag) && d.str == str {
+				off = d.val
+			}
+		}
+		syms, err := ef.DynamicSymbols()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := ef.Section(".dynsym")
+		raw, _ := ds.Data()
+		for i, s := range syms {
+			if s.Name == name {
+				// Symbol i+1 (DynamicSymbols skips the null symbol).
+				nameOff := uint64(ef.ByteOrder.Uint32(raw[(i+1)*24:]))
+				if nameOff < off || nameOff > off+uint64(len(str)) {
+					t.Fatalf("%s: symbol %s (name at %#x) does not share the string %q at %#x; the test would prove nothing", path, name, nameOff, str, off)
+				}
+				return
+			}
+		}
+		t.Fatalf("%s: no symbol %s", path, name)
+	}
+	shared(prog, "xyzfunc", lib+":/nonexistent/xyzfunc")
+	shared(filepath.Join(lib, "libshr"), "libshr", "libshr")
+	if r := runProg(t, prog, nil); r.out != "42\n" || r.code != 0 {
+		t.Fatalf("unpatched program: %+v", r)
+	}
+	for _, inPlace := range []bool{false, true} {
+		wo := WriteOptions{InPlace: inPlace, NoSync: true}
+		p := filepath.Join(dir, fmt.Sprintf("prog-%v", inPlace))
+		l := filepath.Join(dir, fmt.Sprintf("lib-%v", inPlace), "libshr")
+		copyFile(t, prog, p)
+		copyFile(t, filepath.Join(lib, "libshr"), l)
+		if err := PatchFileWith(context.Background(), p, "", wo, func(f *File) error {
+			return f.SetRunpath(filepath.Dir(l), elf.DT_RUNPATH)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := PatchFileWith(context.Background(), l, "", wo, func(f *File) error { return f.SetSoname("barshr") }); err != nil {
+			t.Fatal(err)
+		}
+		if r := runProg(t, p, nil); r.out != "42\n" || r.code != 0 {
+			t.Fatalf("in place %v: patched program against the patched library: %+v", inPlace, r)
+		}
+		if v := readelf(t, l); !slices.Contains(v.dyn, "SONAME barshr") {
+			t.Fatalf("in place %v: library reads %v, want SONAME barshr", inPlace, v.dyn)
+		}
+	}
+}
+
+// TestNoSectionHeaders: a library whose section headers were stripped (as
+// sstrip does; the loader never reads them) and whose program header
+// table is followed directly by .gnu.hash. Growing the program header
+// table in place would overwrite that table: the patched library must
+// still load and resolve its symbols. (patchelf refuses such files.)
+func TestNoSectionHeaders(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib")
+	if err := os.Mkdir(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	so := filepath.Join(lib, "libq.so")
+	gcc(t, so, "int qfunc(void) { return 40; }\nint qother(void) { return 2; }\n", "-shared", "-fPIC", "-Wl,-soname,libq.so", "-Wl,--build-id=none")
+	prog := filepath.Join(dir, "prog")
+	gcc(t, prog, "#include <stdio.h>\nint qfunc(void); int qother(void);\nint main(void) { printf(\"%d\\n\", qfunc() + qother()); return 0; }\n", "-L"+lib, "-lq")
+	b, err := os.ReadFile(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The premise: the first table follows the program headers directly.
+	phEnd := f.hdr.phoff + f.hdr.phnum*f.hdr.phdrSize()
+	first := ^uint64(0)
+	for _, s := range f.sects {
+		if s.typ != elf.SHT_NULL && s.flags&elf.SHF_ALLOC != 0 && s.off >= phEnd {
+			first = min(first, s.off)
+		}
+	}
+	if first-phEnd >= f.hdr.phdrSize() {
+		t.Fatalf("%d bytes free after the program headers; the test would prove nothing", first-phEnd)
+	}
+	// Strip the section headers: e_shoff, e_shentsize, e_shnum, e_shstrndx.
+	f.hdr.order.PutUint64(b[0x28:], 0)
+	clear(b[0x3a:0x40])
+	if err := os.WriteFile(so, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := runProg(t, prog, nil, "LD_LIBRARY_PATH="+lib); r.out != "42\n" {
+		t.Fatalf("library without section headers, unpatched: %+v", r)
+	}
+	for _, inPlace := range []bool{false, true} {
+		dst := filepath.Join(dir, fmt.Sprintf("lib-%v", inPlace))
+		copyFile(t, so, filepath.Join(dst, "libq.so"))
+		if err := PatchFileWith(context.Background(), filepath.Join(dst, "libq.so"), "", WriteOptions{InPlace: inPlace, NoSync: true}, func(f *File) error {
+			return f.SetRunpath(longRunpath("/opt/q"), elf.DT_RUNPATH)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if r := runProg(t, prog, nil, "LD_LIBRARY_PATH="+dst); r.out != "42\n" || r.code != 0 {
+			t.Fatalf("in place %v: patched library: %+v", inPlace, r)
+		}
+	}
+}

@@ -57,9 +57,11 @@ func (f *File) externalRefs() (refs []uint64, complete bool) {
 			strSec = i
 		}
 	}
-	if _, hasSym := f.dynVal(elf.DT_SYMTAB); hasSym && strSec < 0 {
+	symtab, hasSym := f.dynVal(elf.DT_SYMTAB)
+	if hasSym && strSec < 0 {
 		return nil, false
 	}
+	symListed := false // the table DT_SYMTAB points at was read
 	for _, s := range f.sects {
 		if strSec < 0 || s.link != uint32(strSec) || s.typ == elf.SHT_NULL {
 			continue
@@ -76,11 +78,17 @@ func (f *File) externalRefs() (refs []uint64, complete bool) {
 			for p := s.off; p+es <= s.off+s.size; p += es {
 				refs = append(refs, uint64(o.Uint32(f.data[p:])))
 			}
+			symListed = symListed || s.addr == symtab
 		case elf.SHT_DYNAMIC, elf.SHT_GNU_VERNEED, elf.SHT_GNU_VERDEF:
 			// handled through the dynamic section below
 		default:
 			return nil, false // an unknown user of the string table
 		}
+	}
+	if hasSym && !symListed {
+		// The loader's symbol table is not the one the section table
+		// describes (or none is described): its names are unknown.
+		return nil, false
 	}
 	// Version needs: vn_file and each vna_name.
 	for _, vo := range f.verneedOff {
@@ -450,7 +458,23 @@ func (f *File) makePhdrRoom(lay *layout) bool {
 	if !covered {
 		return false
 	}
+	// What follows the table is known from the section headers only:
+	// without them (stripped, as sstrip does) nothing may be overwritten.
+	if h.shnum == 0 {
+		return false
+	}
 	overlaps := func(off, size uint64) bool { return size > 0 && off < newEnd && oldEnd < off+size }
+	// Tables the loader reaches through the dynamic section, whether or
+	// not a section header describes them (a table starting in the room
+	// would be overwritten).
+	for _, d := range f.dyn {
+		if !addressTag(d.tag) {
+			continue
+		}
+		if off, ok := f.addrToOff(d.val, 1); ok && off >= oldEnd && off < newEnd {
+			return false
+		}
+	}
 	saved := *lay
 	saved.carries = slices.Clone(lay.carries)
 	ok := f.evictAfterPhdrs(lay, overlaps)
@@ -458,6 +482,18 @@ func (f *File) makePhdrRoom(lay *layout) bool {
 		*lay = saved
 	}
 	return ok
+}
+
+// addressTag reports whether a dynamic tag's value is the address of a
+// table in the file.
+func addressTag(t elf.DynTag) bool {
+	switch t {
+	case elf.DT_HASH, elf.DT_GNU_HASH, elf.DT_SYMTAB, elf.DT_STRTAB, elf.DT_RELA, elf.DT_REL,
+		elf.DynTag(36) /* DT_RELR */, elf.DT_JMPREL, elf.DT_INIT_ARRAY, elf.DT_FINI_ARRAY, elf.DT_PREINIT_ARRAY,
+		elf.DT_VERSYM, elf.DT_VERNEED, elf.DT_VERDEF, elf.DT_PLTGOT, elf.DT_INIT, elf.DT_FINI:
+		return true
+	}
+	return false
 }
 
 // evictAfterPhdrs marks what follows the program header table for moving;

@@ -76,7 +76,9 @@ func (f *File) perm() fs.FileMode {
 // to output (path itself when output is empty). It writes nothing when edit
 // returns an error or the output cannot be built; when edit changes nothing
 // and output is path, the file is left untouched. The *File passed to edit
-// is valid only until edit returns.
+// is valid only until edit returns. When output is path and path is a
+// symbolic link, the file it points to is written and the link is kept, as
+// patchelf does (another output that is a link is replaced by the file).
 func PatchFile(ctx context.Context, path, output string, edit func(*File) error) error {
 	return PatchFileWith(ctx, path, output, WriteOptions{}, edit)
 }
@@ -147,6 +149,12 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 	if o.InPlace {
 		return writeInPlace(in, m, !o.NoSync)
 	}
+	if output == path {
+		// Through a symbolic link to the file it names, as patchelf does.
+		if output, err = in.replaceTarget(); err != nil {
+			return err
+		}
+	}
 	return replaceFile(output, f.perm(), o.NoSync, func(tmp io.Writer) error {
 		var copySrc func(lo, hi uint64) error
 		if mapped {
@@ -167,7 +175,10 @@ func PatchFileWith(ctx context.Context, path, output string, o WriteOptions, edi
 				return err
 			}
 		}
-		return m.writeTo(tmp, copySrc)
+		if err := m.writeTo(tmp, copySrc); err != nil {
+			return err
+		}
+		return in.unchanged()
 	})
 }
 

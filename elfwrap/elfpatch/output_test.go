@@ -5,11 +5,15 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
 
 // TestPatchFileStreamsSameBytes: the kernel-copied output of PatchFile
@@ -110,5 +114,78 @@ func onlyFile(t *testing.T, dir string, names ...string) {
 	}
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Fatalf("directory holds %q, want %q", got, names)
+	}
+}
+
+// TestPatchFileThroughSymlink: a path that is a symbolic link is patched as
+// patchelf patches it: the file it points to gets the new content and the
+// link stays a link (patchelf opens the path, following the link). Checked
+// against patchelf itself, then for the atomic and the in-place mode.
+func TestPatchFileThroughSymlink(t *testing.T) {
+	pe := testenv.RequireTool(t, "patchelf")
+	trueBin := testenv.RequireTool(t, "true")
+	setup := func(t *testing.T, src string) (dir, real, link string) {
+		dir = t.TempDir()
+		real = filepath.Join(dir, "real", "prog")
+		link = filepath.Join(dir, "links", "prog")
+		copyFile(t, src, real)
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("../real/prog", link); err != nil {
+			t.Fatal(err)
+		}
+		return dir, real, link
+	}
+	checkLink := func(t *testing.T, link string) {
+		t.Helper()
+		if target, err := os.Readlink(link); err != nil || target != "../real/prog" {
+			t.Fatalf("after patching %s: readlink = %q, %v; want the link kept", link, target, err)
+		}
+	}
+	t.Run("patchelf", func(t *testing.T) {
+		_, real, link := setup(t, trueBin)
+		if out, err := exec.CommandContext(testCtx(t), pe, "--set-rpath", "/opt/pe", link).CombinedOutput(); err != nil {
+			t.Fatalf("patchelf: %v\n%s", err, out)
+		}
+		checkLink(t, link)
+		if rp, _, err := mustOpen(t, real).Runpath(); err != nil || rp != "/opt/pe" {
+			t.Fatalf("patchelf through a link: target RUNPATH %q, %v", rp, err)
+		}
+	})
+	s := synthKinds[0]
+	s.interp, s.needed, s.runpath = "/lib/ld.so", []string{"libc.so.6"}, "/old"
+	for _, inPlace := range []bool{false, true} {
+		for _, rp := range []string{"/new", "/" + strings.Repeat("long/", 200)} {
+			t.Run(fmt.Sprintf("inplace=%v/runpath=%d", inPlace, len(rp)), func(t *testing.T) {
+				src := filepath.Join(t.TempDir(), "src")
+				if err := os.WriteFile(src, s.build(), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				dir, real, link := setup(t, src)
+				f := mustOpen(t, src)
+				if err := f.SetRunpath(rp, elf.DT_RUNPATH); err != nil {
+					t.Fatal(err)
+				}
+				want, err := f.Bytes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				edit := func(f *File) error { return f.SetRunpath(rp, elf.DT_RUNPATH) }
+				if err := PatchFileWith(context.Background(), link, "", WriteOptions{InPlace: inPlace, NoSync: true}, edit); err != nil {
+					t.Fatal(err)
+				}
+				checkLink(t, link)
+				got, err := os.ReadFile(real)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("the file the link points to was not patched (%d bytes, want %d)", len(got), len(want))
+				}
+				onlyFile(t, filepath.Join(dir, "real"), "prog")
+				onlyFile(t, filepath.Join(dir, "links"), "prog")
+			})
+		}
 	}
 }

@@ -283,3 +283,58 @@ func TestForeignTailSegmentNotReused(t *testing.T) {
 		}
 	}
 }
+
+// TestOverwriteNeedsSymbolTable: a file whose section table does not list
+// its dynamic symbol table (the loader finds it by DT_SYMTAB alone) may
+// name a symbol with the bytes of the SONAME; a shorter SONAME must then
+// not be written over them, since the symbols could not be checked.
+func TestOverwriteNeedsSymbolTable(t *testing.T) {
+	for _, k := range synthKinds {
+		if k.noSects || k.typ != elf.ET_DYN {
+			continue
+		}
+		s := k
+		s.soname = "synth_symbol" // the same string as the symbol's name
+		b := s.build()
+		f, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The .dynsym section header is blanked (as a tool that
+		// rewrites section headers might leave it); DT_SYMTAB stays.
+		for i, sc := range f.sects {
+			if sc.typ == elf.SHT_DYNSYM {
+				f.hdr.putSect(b[f.hdr.shoff+uint64(i)*f.hdr.shdrSize():], sect{})
+			}
+		}
+		if f, err = Parse(b); err != nil {
+			t.Fatal(err)
+		}
+		symtab, _ := f.dynVal(elf.DT_SYMTAB)
+		symOff, ok := f.addrToOff(symtab, 2*f.hdr.wordSize())
+		if !ok {
+			t.Fatal("DT_SYMTAB not in the file")
+		}
+		var nameAt uint64 // symbol 1's st_name (24 or 16 bytes a symbol)
+		if f.hdr.is64() {
+			nameAt = symOff + 24
+		} else {
+			nameAt = symOff + 16
+		}
+		if err := f.SetSoname("abc"); err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := g.hdr.order.Uint32(out[nameAt:])
+		if got, err := g.str(uint64(name)); err != nil || got != "synth_symbol" {
+			t.Errorf("%v %v %v: the symbol is named %q (%v) after SetSoname, want synth_symbol", k.class, k.order, k.typ, got, err)
+		}
+	}
+}

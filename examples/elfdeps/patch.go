@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/hostkit-dev/hostkit/elfwrap/elfpatch"
 )
@@ -216,13 +217,15 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
-	for i, file := range o.files {
+	for _, group := range sameFileGroups(o.files) {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i].err = patchOne(ctx, o, file, &results[i].out)
+			for _, i := range group {
+				results[i].err = patchOne(ctx, o, o.files[i], &results[i].out)
+			}
 		}()
 	}
 	wg.Wait()
@@ -235,6 +238,31 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	return status
+}
+
+// sameFileGroups groups the indices of files by the file they name (a
+// symbolic or hard link, or a name given twice, names a file already
+// listed), in the order given. The names of one file are patched one after
+// the other, as patchelf patches them: in parallel, one worker would read
+// the file while another writes it. A name that cannot be read is a group
+// of its own (patching it reports why).
+func sameFileGroups(files []string) [][]int {
+	type id struct{ dev, ino uint64 }
+	var groups [][]int
+	seen := make(map[id]int)
+	for i, file := range files {
+		var st syscall.Stat_t
+		if err := syscall.Stat(file, &st); err == nil {
+			k := id{uint64(st.Dev), uint64(st.Ino)}
+			if g, ok := seen[k]; ok {
+				groups[g] = append(groups[g], i)
+				continue
+			}
+			seen[k] = len(groups)
+		}
+		groups = append(groups, []int{i})
+	}
+	return groups
 }
 
 func patchOne(ctx context.Context, o *patchOpts, file string, stdout io.Writer) error {

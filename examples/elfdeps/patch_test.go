@@ -291,3 +291,56 @@ func TestPatchInPlace(t *testing.T) {
 		t.Fatal("a refused in-place patch changed the file")
 	}
 }
+
+// TestPatchSameFileManyNames: one batch naming the same file several times
+// (a glob over a library directory lists libfoo.so, libfoo.so.1 and
+// libfoo.so.1.2.3, links to one file; or a name given twice) patches it as
+// patchelf does, one name after the other: every name succeeds, the links
+// stay links and the file holds what one patch writes. Repeated, since the
+// names are patched in parallel workers.
+func TestPatchSameFileManyNames(t *testing.T) {
+	rp := "/nonexistent/" + strings.Repeat("r", 300) + ":/lib/x86_64-linux-gnu"
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	patchTestCopy(t, "/usr/bin/ls", ref)
+	if code, _, stderr := runPatchT(t, "--no-sync", "--set-rpath", rp, ref); code != 0 {
+		t.Fatalf("reference: %s", stderr)
+	}
+	want, _ := os.ReadFile(ref)
+	for _, inPlace := range []bool{false, true} {
+		for round := 0; round < 15; round++ {
+			lib := filepath.Join(dir, "lib"+strconv.FormatBool(inPlace)+strconv.Itoa(round))
+			if err := os.Mkdir(lib, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			real := filepath.Join(lib, "libfoo.so.1.2.3")
+			patchTestCopy(t, "/usr/bin/ls", real)
+			for _, l := range []string{"libfoo.so.1", "libfoo.so"} {
+				if err := os.Symlink("libfoo.so.1.2.3", filepath.Join(lib, l)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hard := filepath.Join(lib, "hard")
+			if err := os.Link(real, hard); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--no-sync", "--set-rpath", rp, filepath.Join(lib, "libfoo.so"), filepath.Join(lib, "libfoo.so.1"), real, real, hard}
+			if inPlace {
+				args = append([]string{"--in-place"}, args...)
+			}
+			if code, _, stderr := runPatchT(t, args...); code != 0 {
+				t.Fatalf("in place %v, round %d: exit %d: %s", inPlace, round, code, stderr)
+			}
+			for _, l := range []string{"libfoo.so.1", "libfoo.so"} {
+				if target, err := os.Readlink(filepath.Join(lib, l)); err != nil || target != "libfoo.so.1.2.3" {
+					t.Fatalf("in place %v, round %d: %s is no longer the link (%q, %v)", inPlace, round, l, target, err)
+				}
+			}
+			for _, p := range []string{real, hard} {
+				if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+					t.Fatalf("in place %v, round %d: %s holds other bytes than one patch writes", inPlace, round, p)
+				}
+			}
+		}
+	}
+}
