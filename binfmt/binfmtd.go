@@ -60,6 +60,7 @@ func ParseBinfmtD(r io.Reader, file string) ([]ConfRule, error) {
 
 // BinfmtDFiles returns the binfmt.d files systemd-binfmt would apply, in
 // its order (lexical by file name), after same-name overrides and masks.
+// Hidden files (names starting with '.') are skipped, as systemd does.
 // root is prepended to every directory ("" or "/" for the running system),
 // like systemd's --root. Missing directories are not an error.
 func BinfmtDFiles(root string, dirs []string) ([]string, error) {
@@ -78,7 +79,8 @@ func BinfmtDFiles(root string, dirs []string) ([]string, error) {
 		}
 		for _, e := range ents {
 			n := e.Name()
-			if !strings.HasSuffix(n, ".conf") || e.IsDir() {
+			// systemd skips hidden files (".name.conf") like backups.
+			if !strings.HasSuffix(n, ".conf") || strings.HasPrefix(n, ".") || e.IsDir() {
 				continue
 			}
 			if _, seen := chosen[n]; !seen {

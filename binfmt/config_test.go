@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/hostkit-dev/hostkit/binfmt"
+	"github.com/hostkit-dev/hostkit/binfmt/binfmttest"
 	"github.com/hostkit-dev/hostkit/internal/testenv"
 	"pgregory.net/rapid"
 )
@@ -239,5 +241,99 @@ func TestWriteDebianFormat(t *testing.T) {
 	}
 	if err := binfmt.WriteDebianFormat(dir, binfmt.DebianFormat{Name: "../x"}); !errors.Is(err, binfmt.ErrInvalid) {
 		t.Errorf("a name with / : %v", err)
+	}
+}
+
+// TestBinfmtDFilesAgreeWithSystemd lays out two binfmt.d directories with
+// the names systemd treats specially (hidden files, backup suffixes, masks
+// by empty file and by a relative /dev/null symlink, a same-name override),
+// binds them over /etc/binfmt.d and /usr/lib/binfmt.d in a sandbox and
+// checks that BinfmtDFiles lists the files `systemd-binfmt --cat-config`
+// lists and LoadBinfmtD yields the rules systemd-binfmt registers.
+func TestBinfmtDFilesAgreeWithSystemd(t *testing.T) {
+	sd := testenv.RequireFile(t, "/lib/systemd/systemd-binfmt", "apt-get install systemd")
+	testenv.RequireFile(t, "/etc/binfmt.d", "apt-get install systemd (it ships /etc/binfmt.d)")
+	testenv.RequireFile(t, "/usr/lib/binfmt.d", "apt-get install systemd (it ships /usr/lib/binfmt.d)")
+	etc, usr := t.TempDir(), t.TempDir()
+	write := func(dir, name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := func(name string) string { return ":" + name + ":E::" + name + "::/bin/true:\n" }
+	write(etc, "vis.conf", rule("vis"))
+	write(etc, ".hidden.conf", rule("hidden"))
+	write(etc, ".conf", rule("dotconf"))
+	write(etc, "b.conf~", rule("tilde"))
+	write(etc, "x.conf.dpkg-new", rule("dpkgnew"))
+	write(etc, "empty.conf", "")
+	write(usr, "empty.conf", rule("maskedbyempty"))
+	write(usr, "rel.conf", rule("maskedbysymlink"))
+	write(usr, "null.conf", rule("maskedbydevnull"))
+	for name, target := range map[string]string{"rel.conf": "/dev/../dev/null", "null.conf": "/dev/null"} {
+		if err := os.Symlink(target, filepath.Join(etc, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(usr, "over.conf", rule("overridden"))
+	write(etc, "over.conf", rule("override"))
+	write(usr, "zlast.conf", rule("zlast"))
+	write(usr, ".hidden2.conf", rule("hidden2"))
+
+	script := `set -e
+mount --bind "$1" /etc/binfmt.d
+mount --bind "$2" /usr/lib/binfmt.d
+for d in /run/binfmt.d /usr/local/lib/binfmt.d; do [ -d "$d" ] && mount -t tmpfs none "$d"; done
+SYSTEMD_PAGER=cat "$3" --cat-config --no-pager | sed -n 's|^# /[a-z/]*binfmt\.d/||p'
+echo ==
+"$3"
+ls /proc/sys/fs/binfmt_misc`
+	out, err := binfmttest.Command(t, &binfmt.Sandbox{}, "/bin/sh", "-c", script, "sh", etc, usr, sd).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-binfmt in a sandbox: %v\n%s", err, out)
+	}
+	filesPart, regPart, ok := strings.Cut(string(out), "==\n")
+	if !ok {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+	var wantNames []string
+	for _, n := range strings.Fields(regPart) {
+		if n != "register" && n != "status" {
+			wantNames = append(wantNames, n)
+		}
+	}
+	files, err := binfmt.BinfmtDFiles("", []string{etc, usr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// --cat-config also prints the masks (as empty files); compare the
+	// other names.
+	isMask := map[string]bool{"empty.conf": true, "null.conf": true, "rel.conf": true}
+	var gotFiles, wantFiles []string
+	for _, f := range files {
+		if !isMask[filepath.Base(f)] {
+			gotFiles = append(gotFiles, filepath.Base(f))
+		}
+	}
+	for _, f := range strings.Fields(filesPart) {
+		if !isMask[f] {
+			wantFiles = append(wantFiles, f)
+		}
+	}
+	if got, want := strings.Join(gotFiles, " "), strings.Join(wantFiles, " "); got != want {
+		t.Errorf("BinfmtDFiles lists %q, systemd-binfmt --cat-config %q", got, want)
+	}
+	rules, err := binfmt.LoadBinfmtD("", []string{etc, usr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotNames []string
+	for _, r := range rules {
+		gotNames = append(gotNames, r.Registration.Name)
+	}
+	sort.Strings(gotNames)
+	sort.Strings(wantNames)
+	if got, want := strings.Join(gotNames, " "), strings.Join(wantNames, " "); got != want {
+		t.Errorf("LoadBinfmtD gives rules %q, systemd-binfmt registered %q", got, want)
 	}
 }

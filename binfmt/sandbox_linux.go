@@ -162,6 +162,11 @@ func runSandboxHelper(raw string) int {
 		return fail(err)
 	}
 	if sp.Func != "" {
+		// The result and argument pipes are for this process only: were
+		// they inherited by processes the function starts and leaves
+		// running, Run would wait for those to exit.
+		unix.CloseOnExec(3)
+		unix.CloseOnExec(4)
 		v, ok := sandboxFuncs.Load(sp.Func)
 		if !ok {
 			return fail(fmt.Errorf("no function %q registered in this program (call RegisterSandboxFunc before SandboxMain)", sp.Func))

@@ -405,17 +405,23 @@ func (e *EDID) descriptor(d []byte, off int) {
 	case 0xFD:
 		r := &RangeLimits{MinVHz: int(d[5]), MaxVHz: int(d[6]), MinHKHz: int(d[7]), MaxHKHz: int(d[8]),
 			MaxPixelClockMHz: int(d[9]) * 10, Support: d[10]}
-		if d[4]&0x01 != 0 {
-			r.MinVHz += 255
-		}
-		if d[4]&0x02 != 0 {
-			r.MaxVHz += 255
-		}
-		if d[4]&0x04 != 0 {
-			r.MinHKHz += 255
-		}
-		if d[4]&0x08 != 0 {
-			r.MaxHKHz += 255
+		// The offset flags exist from EDID 1.4 on (byte 4 is reserved
+		// before). Bits 1:0 are 10 (+255 to the maximum) or 11 (+255 to
+		// both); 01 is reserved, so a minimum offset counts only with the
+		// maximum one. Bits 3:2 do the same for the horizontal rates.
+		if e.Version == 1 && e.Revision >= 4 {
+			if d[4]&0x02 != 0 {
+				r.MaxVHz += 255
+				if d[4]&0x01 != 0 {
+					r.MinVHz += 255
+				}
+			}
+			if d[4]&0x08 != 0 {
+				r.MaxHKHz += 255
+				if d[4]&0x04 != 0 {
+					r.MinHKHz += 255
+				}
+			}
 		}
 		e.Range = r
 	case 0xFA:
@@ -608,6 +614,14 @@ func BuildEDID(spec EDIDSpec) ([]byte, error) {
 	if len(spec.Extensions) > 254 {
 		return nil, fmt.Errorf("ddc: %d EDID extensions, at most 254", len(spec.Extensions))
 	}
+	if spec.WidthCM < 0 || spec.WidthCM > 255 || spec.HeightCM < 0 || spec.HeightCM > 255 {
+		return nil, fmt.Errorf("ddc: EDID image size %dx%d cm: each must be 0-255", spec.WidthCM, spec.HeightCM)
+	}
+	if spec.Preferred.PixelClockKHz != 0 {
+		if err := checkDTD(spec.Preferred); err != nil {
+			return nil, err
+		}
+	}
 	b := make([]byte, 128)
 	copy(b, edidHeader)
 	binary.BigEndian.PutUint16(b[8:], id)
@@ -631,7 +645,30 @@ func BuildEDID(spec EDIDSpec) ([]byte, error) {
 	}
 	if spec.Range != nil {
 		r := spec.Range
-		d := []byte{0, 0, 0, 0xFD, 0, byte(r.MinVHz), byte(r.MaxVHz), byte(r.MinHKHz), byte(r.MaxHKHz), byte(r.MaxPixelClockMHz / 10), r.Support, 0x0A, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20}
+		d := []byte{0, 0, 0, 0xFD, 0, 0, 0, 0, 0, 0, r.Support, 0x0A, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20}
+		// Rates past 255 take the EDID 1.4 offset flags (+255): bit 1 (3)
+		// for the maximum, bit 0 (2) for the minimum, which needs the
+		// maximum's.
+		for i, pair := range [][2]int{{r.MinVHz, r.MaxVHz}, {r.MinHKHz, r.MaxHKHz}} {
+			lo, hi := pair[0], pair[1]
+			what := [2]string{"vertical rates (Hz)", "horizontal rates (kHz)"}[i]
+			if lo < 0 || hi < 0 || lo > 510 || hi > 510 || (lo > 255 && hi <= 255) {
+				return nil, fmt.Errorf("ddc: EDID range limits: %s %d-%d do not fit (0-255, or up to 510 with the maximum above 255 when the minimum is)", what, lo, hi)
+			}
+			if hi > 255 {
+				d[4] |= 0x02 << (2 * i)
+				hi -= 255
+			}
+			if lo > 255 {
+				d[4] |= 0x01 << (2 * i)
+				lo -= 255
+			}
+			d[5+2*i], d[6+2*i] = byte(lo), byte(hi)
+		}
+		if r.MaxPixelClockMHz < 0 || r.MaxPixelClockMHz > 2550 || r.MaxPixelClockMHz%10 != 0 {
+			return nil, fmt.Errorf("ddc: EDID range limits: maximum pixel clock %d MHz is not a multiple of 10 in 0-2550", r.MaxPixelClockMHz)
+		}
+		d[9] = byte(r.MaxPixelClockMHz / 10)
 		desc = append(desc, d)
 	}
 	if spec.Name != "" {
@@ -676,6 +713,26 @@ func textDescriptor(tag byte, s string) []byte {
 		d = append(d, 0x20)
 	}
 	return d
+}
+
+// checkDTD refuses a detailed timing with a field its bits cannot hold.
+func checkDTD(t DetailedTiming) error {
+	if t.PixelClockKHz < 10 || t.PixelClockKHz > 655350 || t.PixelClockKHz%10 != 0 {
+		return fmt.Errorf("ddc: EDID detailed timing: pixel clock %d kHz is not a multiple of 10 in 10-655350", t.PixelClockKHz)
+	}
+	for _, f := range []struct {
+		name   string
+		v, max int
+	}{
+		{"HActive", t.HActive, 4095}, {"HBlank", t.HBlank, 4095}, {"VActive", t.VActive, 4095}, {"VBlank", t.VBlank, 4095},
+		{"HFrontPorch", t.HFrontPorch, 1023}, {"HSync", t.HSync, 1023}, {"VFrontPorch", t.VFrontPorch, 63}, {"VSync", t.VSync, 63},
+		{"WidthMM", t.WidthMM, 4095}, {"HeightMM", t.HeightMM, 4095}, {"HBorder", t.HBorder, 255}, {"VBorder", t.VBorder, 255},
+	} {
+		if f.v < 0 || f.v > f.max {
+			return fmt.Errorf("ddc: EDID detailed timing: %s %d outside 0-%d", f.name, f.v, f.max)
+		}
+	}
+	return nil
 }
 
 func encodeDTD(t DetailedTiming) []byte {

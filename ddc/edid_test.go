@@ -437,3 +437,95 @@ func (b *eepromBus) Transfer(ctx context.Context, msgs ...Msg) error {
 	}
 	return nil
 }
+
+// TestEDIDRangeOffsetsMatchEDIDDecode: the range limits descriptor's offset
+// flags (byte 4) exist from EDID 1.4 on, and a minimum offset counts only
+// together with the maximum one (bits 1:0 = 10 or 11, 3:2 likewise; 01 is
+// reserved). Every flag byte in 1.3 and 1.4 must read as edid-decode reads
+// it.
+func TestEDIDRangeOffsetsMatchEDIDDecode(t *testing.T) {
+	tool := testenv.RequireTool(t, "edid-decode")
+	base := fixtures(t)["samsung-syncmaster-0091.bin"][:128]
+	at := -1
+	for i := 54; i < 126; i += 18 {
+		if base[i] == 0 && base[i+1] == 0 && base[i+3] == 0xFD {
+			at = i
+		}
+	}
+	if at < 0 {
+		t.Fatal("fixture has no range limits descriptor")
+	}
+	for _, rev := range []byte{3, 4} {
+		for flags := byte(0); flags < 16; flags++ {
+			b := append([]byte(nil), base...)
+			b[19], b[at+4] = rev, flags
+			b[127] = -blockSum(b[:127])
+			e, err := ParseEDID(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := normaliseFacts(runEDIDDecode(t, tool, b)).Range
+			got := normaliseFacts(ourFacts(e)).Range
+			if want == "" || want != got {
+				t.Errorf("EDID 1.%d, range flags 0x%02X: edid-decode %q, ParseEDID %q", rev, flags, want, got)
+			}
+		}
+	}
+}
+
+// TestBuildEDIDRangeLimits: BuildEDID encodes every range the descriptor
+// can hold (rates past 255 through the EDID 1.4 offset flags) and refuses
+// the others; it used to keep the low byte of each rate (300 Hz became
+// 44 Hz) without a word.
+func TestBuildEDIDRangeLimits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := RangeLimits{MinVHz: rapid.IntRange(1, 600).Draw(t, "minv"), MaxVHz: rapid.IntRange(1, 600).Draw(t, "maxv"),
+			MinHKHz: rapid.IntRange(1, 600).Draw(t, "minh"), MaxHKHz: rapid.IntRange(1, 600).Draw(t, "maxh"),
+			MaxPixelClockMHz: 10 * rapid.IntRange(0, 300).Draw(t, "clk"), Support: rapid.SampledFrom([]byte{0, 1, 2, 4}).Draw(t, "support")}
+		fits := func(lo, hi int) bool { return hi <= 510 && lo <= hi && (lo <= 255 || hi > 255) }
+		representable := fits(r.MinVHz, r.MaxVHz) && fits(r.MinHKHz, r.MaxHKHz) && r.MaxPixelClockMHz <= 2550
+		b, err := BuildEDID(EDIDSpec{Manufacturer: "HKT", Range: &r})
+		if err != nil {
+			if representable {
+				t.Fatalf("range %+v refused: %v", r, err)
+			}
+			return
+		}
+		e, perr := ParseEDID(b)
+		if perr != nil || e.Range == nil || *e.Range != r {
+			t.Fatalf("range %+v built without error, decoded as %+v (%v)", r, e.Range, perr)
+		}
+	})
+}
+
+// TestBuildEDIDRefusesWhatItCannotHold: a size or a detailed timing field
+// beyond its bits is an error, not a silently different EDID (a 300 cm
+// width used to come back as 44 cm, a 5000-pixel line as 904).
+func TestBuildEDIDRefusesWhatItCannotHold(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		spec := EDIDSpec{Manufacturer: "HKT", WidthCM: rapid.IntRange(0, 300).Draw(t, "w"), HeightCM: rapid.IntRange(0, 300).Draw(t, "h"),
+			Preferred: DetailedTiming{PixelClockKHz: rapid.IntRange(1, 70000).Draw(t, "clk") * 10,
+				HActive: rapid.IntRange(0, 5000).Draw(t, "ha"), HBlank: rapid.IntRange(0, 5000).Draw(t, "hb"),
+				VActive: rapid.IntRange(0, 5000).Draw(t, "va"), VBlank: rapid.IntRange(0, 5000).Draw(t, "vb"),
+				HFrontPorch: rapid.IntRange(0, 1100).Draw(t, "hf"), HSync: rapid.IntRange(0, 1100).Draw(t, "hs"),
+				VFrontPorch: rapid.IntRange(0, 70).Draw(t, "vf"), VSync: rapid.IntRange(0, 70).Draw(t, "vs"),
+				WidthMM: rapid.IntRange(0, 5000).Draw(t, "wmm"), HeightMM: rapid.IntRange(0, 5000).Draw(t, "hmm"),
+				HBorder: rapid.IntRange(0, 300).Draw(t, "hbo"), VBorder: rapid.IntRange(0, 300).Draw(t, "vbo")}}
+		b, err := BuildEDID(spec)
+		if err != nil {
+			return
+		}
+		e, err := ParseEDID(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := e.Preferred()
+		w, h := spec.WidthCM, spec.HeightCM
+		if w == 0 || h == 0 { // one of them zero: an aspect ratio, not a size
+			w, h = 0, 0
+		}
+		if e.WidthCM != w || e.HeightCM != h || p != spec.Preferred {
+			t.Fatalf("built without error: size %dx%d cm, DTD %#v; decoded %dx%d cm, %#v", spec.WidthCM, spec.HeightCM, spec.Preferred, e.WidthCM, e.HeightCM, p)
+		}
+	})
+}

@@ -40,6 +40,12 @@ func acquire(ctx context.Context, bus Bus) (*busState, func(), error) {
 		return nil, nil, ctx.Err()
 	}
 	release := func() { <-st.sem }
+	// select picks at random among ready cases: with a free bus and an
+	// ended ctx it may have taken the lock; refuse then as well.
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, nil, err
+	}
 	if pl, ok := bus.(ProcessLocker); ok {
 		unlock, err := pl.LockProcess(ctx)
 		if err != nil {

@@ -216,11 +216,14 @@ func (s *Session) exchange(ctx context.Context, st *busState, req Request, gap t
 		return nil, err
 	}
 	t := s.timing()
-	if w := time.Until(st.next); w > 0 {
+	w := time.Until(st.next)
+	if w > 0 {
 		s.count(func(x *Stats) { x.Slept += w })
-		if err := sleep(ctx, w); err != nil {
-			return nil, err
-		}
+	}
+	// sleep returns ctx's error at once when no wait is due: a context that
+	// has ended puts nothing on the wire.
+	if err := sleep(ctx, w); err != nil {
+		return nil, err
 	}
 	s.count(func(x *Stats) { x.Exchanges++ })
 	if err := s.bus.Transfer(ctx, Msg{Addr: AddrDDCCI, Buf: frame}); err != nil {
@@ -599,6 +602,11 @@ func (s *Session) ProbeQuirks(ctx context.Context) (Quirks, error) {
 	for _, code := range []byte{0x41, 0xDD} {
 		rep, err := s.exchange(ctx, st, GetVCPRequest{Code: code}, 0)
 		if err != nil {
+			if ctx.Err() != nil {
+				// Interrupted, not answered: learn nothing, keep the
+				// session's quirks.
+				return Quirks{}, err
+			}
 			continue
 		}
 		switch r := rep.(type) {

@@ -3,6 +3,7 @@ package ddc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -49,5 +50,50 @@ func TestCancelDuringReplyDelayKeepsCommandGap(t *testing.T) {
 	defer wcancel()
 	if err := s.WaitReady(wctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("WaitReady right after the abandoned request: %v, want DeadlineExceeded", err)
+	}
+}
+
+// TestProbeQuirksHonoursContext: a context that ends while ProbeQuirks waits
+// for a reply must come back as the error, not as "no quirks found" (which
+// the session would then keep as its quirks).
+func TestProbeQuirksHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bus := &cancelOnWriteBus{name: t.Name(), cancel: cancel}
+	s := NewSession(bus, &Options{Quirks: Quirks{NullIsUnsupported: true},
+		Timing: Timing{ReplyDelay: time.Hour, CommandGap: time.Hour, SaveDelay: time.Hour}})
+	q, err := s.ProbeQuirks(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ProbeQuirks with a cancelled wait: %+v, %v; want context.Canceled", q, err)
+	}
+	if !s.quirks().NullIsUnsupported {
+		t.Errorf("an interrupted probe replaced the session's quirks with %+v", s.quirks())
+	}
+}
+
+// countingBus counts transfers and never fails.
+type countingBus struct {
+	name      string
+	transfers int
+}
+
+func (b *countingBus) Transfer(ctx context.Context, msgs ...Msg) error { b.transfers++; return nil }
+func (b *countingBus) Name() string                                    { return b.name }
+func (b *countingBus) Close() error                                    { return nil }
+
+// TestCancelledContextSendsNothing: an operation started with a context
+// that has already ended must not put a command on the wire (a Set VCP
+// would change the display and report failure, or even success).
+func TestCancelledContextSendsNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 64; i++ {
+		// A fresh bus each time: it is idle, so no command gap is due.
+		bus := &countingBus{name: fmt.Sprintf("%s-%d", t.Name(), i)}
+		s := NewSession(bus, nil)
+		err := s.SetVCP(ctx, 0x10, 50)
+		if bus.transfers != 0 || !errors.Is(err, context.Canceled) {
+			t.Fatalf("SetVCP with a cancelled context: %d transfers, error %v; want none and context.Canceled", bus.transfers, err)
+		}
 	}
 }

@@ -331,6 +331,10 @@ func (m *Monitor) TransferTime(n int) time.Duration { return m.transferTime(n) }
 
 // Transfer implements ddc.Bus.
 func (m *Monitor) Transfer(ctx context.Context, msgs ...ddc.Msg) error {
+	// As the i2c-dev bus: an ended context fails before anything is done.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	total := 0
 	for _, msg := range msgs {
 		total += len(msg.Buf)

@@ -118,3 +118,18 @@ func TestMonitorSimulatedWireTime(t *testing.T) {
 		t.Error("no BitRate must transfer instantly")
 	}
 }
+
+// TestMonitorTransferHonoursContext: like the real i2c-dev bus, a transfer
+// started with an ended context fails with its error and does nothing (it
+// used to act on the request whenever no wire time was simulated).
+func TestMonitorTransferHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m := New(Config{Name: t.Name(), Lenient: true})
+	req, _ := ddc.EncodeRequest(ddc.SetVCPRequest{Code: 0x10, Value: 7})
+	err := m.Transfer(ctx, ddc.Msg{Addr: ddc.AddrDDCCI, Buf: req})
+	if f, _ := m.Feature(0x10); !errors.Is(err, context.Canceled) || f.Value != 50 || len(m.Records()) != 0 {
+		t.Errorf("Transfer with a cancelled context: %v, brightness %d, %d records; want context.Canceled, 50, none",
+			err, f.Value, len(m.Records()))
+	}
+}

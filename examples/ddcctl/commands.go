@@ -61,8 +61,12 @@ func isNegativeNumber(s string) bool {
 	if len(s) < 2 || s[0] != '-' {
 		return false
 	}
-	_, err := strconv.Atoi(s[1:])
-	return err == nil
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *cli) printJSON(v any) error {
@@ -381,6 +385,9 @@ func (c *cli) setvcp(ctx context.Context, args []string) error {
 		if old.Max > 0 && value > int64(old.Max) {
 			value = int64(old.Max)
 		}
+		if value > 0xFFFF { // no maximum given: the 16 bits a VCP value has
+			value = 0xFFFF
+		}
 	}
 	if *verify {
 		err = s.SetVCPVerified(ctx, code, uint16(value))
@@ -624,12 +631,24 @@ func (c *cli) backlight(args []string) error {
 		if err != nil {
 			return err
 		}
+		relative := strings.HasPrefix(vs, "+") || strings.HasPrefix(vs, "-")
 		n, err := strconv.Atoi(strings.TrimPrefix(vs, "+"))
-		if err != nil {
+		if err != nil && !(relative && errors.Is(err, strconv.ErrRange)) {
 			return usagef("value %q is not a number, +N or -N", vs)
 		}
-		if strings.HasPrefix(vs, "+") || strings.HasPrefix(vs, "-") {
-			n = min(max(b.Brightness+n, 0), b.Max)
+		if relative {
+			// Saturate: a step of any size ends at 0 or the maximum (Atoi
+			// gave the nearest int for one out of range); the plain sum
+			// could overflow and wrap to the other end.
+			cur := min(max(b.Brightness, 0), b.Max)
+			switch {
+			case n > 0 && n > b.Max-cur:
+				n = b.Max
+			case n < 0 && n < -cur:
+				n = 0
+			default:
+				n += cur
+			}
 		}
 		if err := ddc.SetBacklight(c.g.sysRoot, name, n); err != nil {
 			return err

@@ -211,3 +211,38 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("--bus 99: %d %s", code, errs)
 	}
 }
+
+// TestBacklightRelativeStepSaturates: a relative step clamps to 0..max
+// whatever its size; a huge +N used to overflow and switch the panel off
+// (brightness 0) instead of setting the maximum.
+func TestBacklightRelativeStepSaturates(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "class", "backlight", "ddcci3")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "brightness"), []byte("30\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "max_brightness"), []byte("100\n"), 0o644)
+	for _, c := range []struct{ step, want string }{
+		{"+9223372036854775807", "100"},
+		{"-9223372036854775808", "0"},
+		{"+9223372036854775800", "100"},
+	} {
+		code, out, errs := ddcctl(t, "--sysfs", root, "backlight", "set", "ddcci3", c.step)
+		b, _ := os.ReadFile(filepath.Join(dir, "brightness"))
+		if code != 0 || string(b) != c.want {
+			t.Errorf("set %s: exit %d, brightness %q, want %s (%s%s)", c.step, code, b, c.want, out, errs)
+		}
+	}
+}
+
+// TestSetVCPRelativeStaysIn16Bits: a relative step on a feature whose
+// maximum reads 0 (no maximum) ends at 65535 at most; the sum used to be
+// sent truncated to 16 bits (0xFFFF+2 became 1) while the larger number
+// was reported.
+func TestSetVCPRelativeStaysIn16Bits(t *testing.T) {
+	// 0xC0 (display usage time) is 1234 with maximum 0 on the simulator.
+	code, out, errs := ddcctl(t, "--sim", "--json", "setvcp", "C0", "+65000")
+	var got struct{ Value int64 }
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Value != 0xFFFF {
+		t.Errorf("setvcp C0 +65000: exit %d, %s%s; want value 65535", code, out, errs)
+	}
+}
