@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,6 +299,122 @@ func TestDifferentialUnopenable(t *testing.T) {
 			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), n)})
 		}
 		jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), "loop", "isdir", "dangling")})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialSysrootSetEmpty compares PKG_CONFIG_SYSROOT_DIR set to
+// the empty string (pkgconf then has a sysroot of "": ${pc_sysrootdir} is
+// empty, not "/") and the doubled-sysroot cleanup, which copies the value
+// into a PKGCONF_ITEM_SIZE buffer (5119 bytes at most).
+func TestDifferentialSysrootSetEmpty(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("x", 6000)
+	body := "a=${pc_sysrootdir}x\nb=/usr/include\nc=${pc_sysrootdir}/opt/inc\nlong=/sr" + long + "/sr\nlong2=/" + long + "\n" +
+		"Name: t\nDescription: d\nVersion: 1\nCflags: -I${pc_sysrootdir}/foo -I${c}\n"
+	if err := os.WriteFile(filepath.Join(dir, "t.pc"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var jobs []job
+	for _, sr := range []string{"", "/s", "/"} {
+		for _, fdo := range []bool{false, true} {
+			env := cleanEnv("PKG_CONFIG_LIBDIR="+dir, "PKG_CONFIG_SYSROOT_DIR="+sr)
+			if fdo {
+				env = append(env, "PKG_CONFIG_FDO_SYSROOT_RULES=1")
+			}
+			for _, v := range []string{"a", "b", "c", "long", "long2", "pc_sysrootdir"} {
+				jobs = append(jobs, job{env: env, args: []string{"--variable=" + v, "t"}})
+			}
+			jobs = append(jobs, job{env: env, args: []string{"--cflags", "t"}}, job{env: env, args: []string{"--print-variables", "t"}})
+		}
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialLongLines compares where a line longer than pkgconf's
+// line buffer is split: the rest is read as a line of its own, so a
+// definition glued to it appears or not depending on the exact cut.
+func TestDifferentialLongLines(t *testing.T) {
+	dir := t.TempDir()
+	var jobs []job
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	for n := 65529; n <= 65534; n++ {
+		name := "l" + strconv.Itoa(n)
+		body := "e=" + strings.Repeat("x", n) + "f=1\nName: " + name + "\nDescription: d\nVersion: 1\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".pc"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"e", "f", "xf", "xxf"} {
+			jobs = append(jobs, job{env: env, args: []string{"--variable=" + v, name}})
+		}
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialSystemDirsEitherList compares system-directory
+// filtering of flags that sit in the other list: pkgconf drops a system
+// -L from --cflags and a system -I from --libs too (the filter checks -I
+// against the include directories and -L against the library
+// directories whatever the list), under --keep-system-cflags for the
+// first and --keep-system-libs for the second.
+func TestDifferentialSystemDirsEitherList(t *testing.T) {
+	dir := t.TempDir()
+	body := "Name: a\nDescription: d\nVersion: 1\nCflags: -L/usr/lib -I/usr/include -I/x -L/y\nLibs: -I/usr/include -L/usr/lib -lfoo -I/x -L/y\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.pc"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var jobs []job
+	for _, extra := range [][]string{nil, {"PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1"}, {"PKG_CONFIG_ALLOW_SYSTEM_LIBS=1"}} {
+		env := cleanEnv(append([]string{"PKG_CONFIG_LIBDIR=" + dir}, extra...)...)
+		for _, q := range [][]string{{"--cflags"}, {"--libs"}, {"--cflags", "--libs"}, {"--cflags-only-I"}, {"--cflags-only-other"},
+			{"--libs-only-L"}, {"--libs-only-l"}, {"--libs-only-other"}, {"--cflags", "--keep-system-cflags"}, {"--libs", "--keep-system-libs"},
+			{"--cflags", "--libs", "--keep-system-libs"}} {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), "a")})
+		}
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialInternalCollision compares a package named both in
+// Requires.private and Requires.internal: pkgconf 1.8 keeps one entry
+// per name in that list when only one of the two is internal (the
+// private one wins, wherever it is), so the internal entry's version
+// constraint is not checked either.
+func TestDifferentialInternalCollision(t *testing.T) {
+	var jobs []job
+	for i, reqs := range []string{
+		"Requires.internal: c\nRequires.private: c\n",
+		"Requires.internal: c e\nRequires.private: c\n",
+		"Requires.private: c >= 1\nRequires.internal: c < 9\n",
+		"Requires.private: c\nRequires.internal: c >= 99\n",
+		"Requires.internal: c c\n",
+		"Requires.private: c c\nRequires.internal: e\n",
+		"Requires: c\nRequires.internal: c\n",
+	} {
+		dir := t.TempDir()
+		files := map[string]string{
+			"a": "Name: a\nDescription: d\nVersion: 1\n" + reqs + "Libs: -la\n",
+			"c": "Name: c\nDescription: d\nVersion: 2\nCflags: -DC\nLibs: -lc\nLibs.private: -lpc\n",
+			"e": "Name: e\nDescription: d\nVersion: 1\nCflags: -DE\nLibs: -le\n",
+		}
+		for n, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, n+".pc"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := cleanEnv("PKG_CONFIG_LIBDIR="+dir, "CASE="+strconv.Itoa(i))
+		for _, q := range [][]string{{"--print-requires-private"}, {"--libs", "--static"}, {"--cflags", "--static"},
+			{"--cflags"}, {"--exists"}, {"--cflags", "--internal-cflags", "--static"}} {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), q...), "a")})
+		}
 	}
 	if same := compareAll(t, jobs, true); same != len(jobs) {
 		t.Errorf("%d/%d identical", same, len(jobs))

@@ -57,13 +57,17 @@ type Options struct {
 	// MaxDepth bounds the Requires walk (--maximum-traverse-depth);
 	// 0 means PKG_CONFIG_MAXIMUM_TRAVERSE_DEPTH or 2000.
 	MaxDepth int
-	// Sysroot, when non-nil, replaces PKG_CONFIG_SYSROOT_DIR.
+	// Sysroot, when non-nil, replaces PKG_CONFIG_SYSROOT_DIR (a pointer
+	// to "" is that variable set to the empty string: ${pc_sysrootdir}
+	// is then empty, as in pkgconf).
 	Sysroot *string
 	// NoPreload keeps the client from reading ahead: by default, once it
 	// has listed its search directories (see the package documentation,
 	// Cost) and there is more than one CPU, a background goroutine reads
-	// every .pc file of the search path into the cache. A process that
-	// answers one query and exits (the command) gains nothing from it.
+	// every .pc file of the search path that is a regular file (FIFOs and
+	// devices are left to the lookups that name them) into the cache. A
+	// process that answers one query and exits (the command) gains
+	// nothing from it.
 	NoPreload bool
 	// Warn, when set, receives the warnings pkgconf --validate prints,
 	// each time pkgconf would read a file (a search that was not cached, or
@@ -74,15 +78,19 @@ type Options struct {
 // Client answers pkg-config queries. It reads each .pc file at most once
 // and is safe for concurrent use.
 type Client struct {
-	opts     Options
-	env      map[string]string
-	pers     *Personality
-	dirs     []string
-	filterI  []string
-	filterL  []string
-	sysroot  string
-	globals  map[string]string
-	maxDepth int
+	opts    Options
+	env     map[string]string
+	pers    *Personality
+	dirs    []string
+	filterI []string
+	filterL []string
+	sysroot string
+	// sysrootSet: a sysroot was given (Options.Sysroot,
+	// PKG_CONFIG_SYSROOT_DIR or the personality), possibly "";
+	// pkgconf's client->sysroot_dir != NULL
+	sysrootSet bool
+	globals    map[string]string
+	maxDepth   int
 
 	fdoSysroot     bool
 	searchPrivate  bool
@@ -193,18 +201,23 @@ func (c *Client) setup() {
 
 	// sysroot and the built-in globals
 	c.globals = map[string]string{}
-	sysroot := ""
+	sysroot, set := "", true
 	if o.Sysroot != nil {
 		sysroot = *o.Sysroot
 	} else if v, ok := c.getenv("PKG_CONFIG_SYSROOT_DIR"); ok {
 		sysroot = v
 	} else if c.pers.SysrootDir != "" {
 		sysroot = c.pers.SysrootDir
+	} else {
+		set = false
 	}
-	c.sysroot = sysroot
-	if sysroot == "" {
+	c.sysroot, c.sysrootSet = sysroot, set
+	if !set {
 		c.globals["pc_sysrootdir"] = "/"
 	} else {
+		// a sysroot set to "" is pkgconf's too: ${pc_sysrootdir} is
+		// empty, and the doubled-sysroot cleanup applies to every
+		// absolute value (see expander.finish)
 		c.globals["pc_sysrootdir"] = sysroot
 	}
 	if v, ok := c.getenv("PKG_CONFIG_TOP_BUILD_DIR"); ok {

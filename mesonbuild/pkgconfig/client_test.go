@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -229,5 +230,38 @@ func TestGraphTooLarge(t *testing.T) {
 	}
 	if _, err := c.Cflags("a25"); err != nil {
 		t.Fatalf("a small part of the graph: %v", err)
+	}
+}
+
+// TestExpansionBlowUp loads a file whose values double the work of
+// expanding at each of 40 levels ("$" glued to "{y}" makes a reference
+// that is expanded again when the value is used), with nothing to show
+// for it: every value is empty, so the 64 KiB output bound never stops
+// it. pkgconf spends 2^40 steps on it (9 s at 24 levels here); the client
+// must reject the file, naming it and the line, instead of spinning for
+// ever (the background reader would do so for a file no query names).
+func TestExpansionBlowUp(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("d=$\ny0=\n")
+	for k := 1; k <= 40; k++ {
+		fmt.Fprintf(&b, "y%d=${d}{y%d}${d}{y%d}\n", k, k-1, k-1)
+	}
+	b.WriteString("z=${y40}\n")
+	path := writePC(t, dir, "blowup", b.String()+pc("blowup", "1", ""))
+	c, _ := New(Options{Env: []string{"PKG_CONFIG_LIBDIR=" + dir}})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Load(path)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var ie *InvalidFileError
+		if !errors.As(err, &ie) || !errors.Is(err, ErrExpansionTooDeep) || !strings.Contains(err.Error(), "blowup.pc:43:") {
+			t.Fatalf("Load = %v; want an InvalidFileError at blowup.pc:43 wrapping ErrExpansionTooDeep", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Load of a file whose expansion doubles at each of 40 levels did not return in 60 s")
 	}
 }

@@ -18,6 +18,7 @@ import (
 // byte for byte (ext4, tmpfs, btrfs, overlayfs without case folding).
 type dirIndex struct {
 	names []byte   // each name followed by a NUL
+	types []byte   // d_type of each name, in the same order
 	slots []uint32 // open addressing: offset+1 into names, 0 = empty
 	seed  maphash.Seed
 }
@@ -82,6 +83,7 @@ func listDir(dir string) *dirIndex {
 			}
 			if len(name) > 0 && !(len(name) <= 2 && name[0] == '.' && (len(name) == 1 || name[1] == '.')) {
 				x.names = append(append(x.names, name...), 0)
+				x.types = append(x.types, buf[off+18])
 			}
 			off += reclen
 		}
@@ -127,15 +129,31 @@ func (x *dirIndex) has(name []byte) bool {
 	return false
 }
 
-// eachReverse calls fn with every name, last listed first.
-func (x *dirIndex) eachReverse(fn func(name []byte)) {
+// eachReverse calls fn with every name and its d_type, last listed
+// first.
+func (x *dirIndex) eachReverse(fn func(name []byte, typ byte)) {
 	end := len(x.names) - 1 // the NUL after the last name
-	for end > 0 {
+	for k := len(x.types) - 1; end > 0; k-- {
 		start := end - 1
 		for start >= 0 && x.names[start] != 0 {
 			start--
 		}
-		fn(x.names[start+1 : end])
+		fn(x.names[start+1:end], x.types[k])
 		end = start
 	}
+}
+
+// regularEntry reports whether the listed entry at path (its d_type typ)
+// is a regular file, following a symbolic link. Only those are read
+// ahead: opening a FIFO blocks until a writer comes, and a device may
+// never reach end of file.
+func regularEntry(path []byte, typ byte) bool {
+	switch typ {
+	case unix.DT_REG:
+		return true
+	case unix.DT_LNK, unix.DT_UNKNOWN:
+		var st unix.Stat_t
+		return unix.Stat(string(path), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
+	}
+	return false
 }

@@ -9,4 +9,6 @@ func listDir(string) *dirIndex { return nil }
 
 func (*dirIndex) has([]byte) bool { return true }
 
-func (*dirIndex) eachReverse(func([]byte)) {}
+func (*dirIndex) eachReverse(func([]byte, byte)) {}
+
+func regularEntry([]byte, byte) bool { return false }

@@ -1,12 +1,15 @@
 package pkgconfig
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
@@ -180,4 +183,103 @@ func (c *Client) listed() int {
 		}
 	}
 	return n
+}
+
+// TestPreloadOpensOnlyRegularFiles puts a FIFO named like a .pc file in
+// a search directory that no query names. The background reader must not
+// open it: opening a FIFO for reading blocks until a writer comes (the
+// reader's goroutine and its thread would never end) and releases any
+// writer waiting on it; a device (a link to /dev/zero) would be read
+// without end. pkgconf never opens a file that no lookup or scan asks
+// for, and a lookup that does ask still opens it itself.
+func TestPreloadOpensOnlyRegularFiles(t *testing.T) {
+	testenv.RequireLinux(t)
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	dir := t.TempDir()
+	var want []string
+	for i := 0; i < 60; i++ {
+		want = append(want, writePC(t, dir, fmt.Sprintf("m%02d", i), pc(fmt.Sprintf("m%02d", i), "1", "")))
+	}
+	fifo := filepath.Join(dir, "pipe.pc")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// a link to a regular file is read ahead, one to a device is not
+	link, dev := filepath.Join(dir, "link.pc"), filepath.Join(dir, "null.pc")
+	if err := os.Symlink("m00.pc", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/null", dev); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, link)
+	// a writer that can open the FIFO without blocking finds a reader
+	// (one blocked in open counts); opening it also lets that reader go
+	hasReader := func() bool {
+		fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return false
+		}
+		syscall.Close(fd)
+		return true
+	}
+	t.Cleanup(func() { hasReader() })
+
+	c, _ := New(Options{Env: []string{"PKG_CONFIG_LIBDIR=" + dir}})
+	for i := 0; c.st.absent.Load() < indexAfter && i < 10*indexAfter; i++ {
+		c.find(fmt.Sprintf("absent-%d", i))
+	}
+	c.find("absent") // the lookup that lists the directory
+	if c.listed() == 0 {
+		testenv.Unavailable(t, "the test directory's file system cannot be indexed, so the client does not read ahead")
+	}
+	cached := func() int {
+		c.st.mu.Lock()
+		defer c.st.mu.Unlock()
+		n := 0
+		for _, p := range want {
+			if _, ok := c.st.byPath[p]; ok {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for cached() < len(want) && time.Now().Before(deadline) {
+		if hasReader() {
+			t.Fatal("the background reader opened a FIFO no query asked for (it blocks until a writer comes)")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := cached(); n < len(want) {
+		t.Fatalf("the background reader read %d of %d files in 30 s", n, len(want))
+	}
+	// the FIFO may come last in the listing
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if hasReader() {
+			t.Fatal("the background reader opened a FIFO no query asked for (it blocks until a writer comes)")
+		}
+	}
+	c.st.mu.Lock()
+	_, fifoRead := c.st.byPath[fifo]
+	_, devRead := c.st.byPath[dev]
+	c.st.mu.Unlock()
+	if fifoRead {
+		t.Error("the background reader cached the FIFO")
+	}
+	if devRead {
+		t.Error("the background reader read a link to a device")
+	}
+	// a lookup still opens what it names (an empty file: invalid)
+	if p, err := c.Find("null"); p != nil || !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find(null) = %v, %v; want not found", p, err)
+	}
+	c.st.mu.Lock()
+	_, devRead = c.st.byPath[dev]
+	c.st.mu.Unlock()
+	if !devRead {
+		t.Error("a lookup of null did not read null.pc")
+	}
 }

@@ -66,8 +66,9 @@
 // With PKG_CONFIG_SYSROOT_DIR, a value that starts with '/' and not with
 // the sysroot gets it prepended when it is defined, and so does the data
 // of -I, -L, -F style flags; ${pc_sysrootdir} is the sysroot ("/" when
-// none). PKG_CONFIG_FDO_SYSROOT_RULES turns off the first rule only, as
-// in pkgconf 1.8.
+// none; "" when PKG_CONFIG_SYSROOT_DIR is set to the empty string, as in
+// pkgconf). PKG_CONFIG_FDO_SYSROOT_RULES turns off the first rule only,
+// as in pkgconf 1.8.
 //
 // # Cost
 //
@@ -97,5 +98,7 @@
 // ever (a graph with exponentially many paths: ErrGraphTooLarge after a
 // million visits), this package reports an error instead. Packages are shared within a client where
 // pkgconf re-reads a file during a Provides scan, which only matters for
-// cycles through Provides.
+// cycles through Provides; likewise an -uninstalled.pc package that
+// requires its own name is one package here, where pkgconf re-reads it
+// down to the depth limit and repeats any error below it at each level.
 package pkgconfig

@@ -12,7 +12,9 @@ var ErrNotFound = errors.New("package not found")
 // ErrExpansionTooDeep is reported when a variable value keeps expanding to
 // a reference to itself. pkgconf 1.8 recurses without bound there and
 // crashes; this package stops after 64 levels and leaves the reference
-// empty.
+// empty. It is also reported when one value needs more than 2^20
+// references expanded (values that re-expand each other, doubling the
+// work at each level: pkgconf would run for hours or for ever).
 var ErrExpansionTooDeep = errors.New("variable expansion nested too deeply")
 
 // ErrGraphTooLarge is reported when walking a query's Requires graph

@@ -12,6 +12,12 @@ const (
 	// overflows its stack on a value that expands to a reference to
 	// itself; see ErrExpansionTooDeep.
 	maxExpandDepth = 64
+	// maxExpandSteps bounds the references expanded for one value. A
+	// value stored with "${" in it (built with "$" and "{x}") is expanded
+	// again wherever it is used, so a chain of such values doubles the
+	// work at each level while producing nothing (pkgconf has no bound:
+	// 2^40 steps for a 40-line file); see ErrExpansionTooDeep.
+	maxExpandSteps = 1 << 20
 )
 
 // vars is a package's variable list. pkgconf keeps it newest first: a
@@ -73,6 +79,8 @@ type expander struct {
 	private   bool // package read from an -uninstalled.pc file
 	depth     int
 	overflow  bool // a self-referential value was cut off
+	blowup    bool // overflow because one value took maxExpandSteps
+	steps     int  // references expanded for the current value
 	line      int  // line being evaluated, for the overflow error
 	truncated bool // a value was cut at maxValue
 }
@@ -111,6 +119,7 @@ func (e *expander) expand(value string) string {
 	if e.m == nil {
 		e.m = &loadMem{}
 	}
+	e.steps = 0
 	b := e.expandBytes(value)
 	if e.own {
 		return e.m.str(b)
@@ -120,9 +129,9 @@ func (e *expander) expand(value string) string {
 
 // plain reports whether expanding value gives value itself.
 func (e *expander) plain(value string) bool {
-	sysroot := e.c.sysroot
+	c := e.c
 	return len(value) <= maxValue && strings.IndexByte(value, '$') < 0 &&
-		(sysroot == "" || value == "" || value[0] != '/')
+		(value == "" || value[0] != '/' || (c.sysroot == "" && (!c.sysrootSet || len(value) <= maxVarName)))
 }
 
 // expandBytes expands value into the scratch buffer of the current depth
@@ -188,6 +197,10 @@ func (e *expander) expandBytes(value string) []byte {
 			e.overflow = true
 			continue
 		}
+		if e.steps++; e.steps > maxExpandSteps {
+			e.overflow, e.blowup = true, true
+			break
+		}
 		e.m.expBuf[e.depth] = b // keep what grew
 		e.depth++
 		sub := e.expandBytes(v)
@@ -214,11 +227,16 @@ func (e *expander) finish(b []byte) []byte {
 	}
 	// pkgconf removes a sysroot that got prepended twice (once by a
 	// ${pc_sysrootdir} in the file, once by the rule above): when the
-	// sysroot occurs again after the first one, the leading one goes.
+	// sysroot occurs again after the first one, the leading one goes,
+	// and what is left is copied into a PKGCONF_ITEM_SIZE buffer (cut to
+	// maxVarName bytes). A sysroot set to "" occurs everywhere.
 	sysroot := e.c.sysroot
-	if len(out) > 0 && out[0] == '/' && sysroot != "" && sysroot != "/" && len(out) > len(sysroot) &&
+	if len(out) > 0 && out[0] == '/' && e.c.sysrootSet && sysroot != "/" && len(out) > len(sysroot) &&
 		strings.Contains(string(out[len(sysroot):]), sysroot) {
 		out = out[len(sysroot):]
+		if len(out) > maxVarName {
+			out = out[:maxVarName]
+		}
 	}
 	return out
 }

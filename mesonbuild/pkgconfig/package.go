@@ -141,7 +141,11 @@ func (c *Client) evaluateIn(f *File, uninstalled bool, m *loadMem) (*Package, er
 		p.Warnings = all
 	}
 	if e.overflow {
-		d := Diagnostic{File: f.Path, Line: e.line, Msg: "error: " + ErrExpansionTooDeep.Error() + " (a value that expands to a reference to itself)"}
+		why := " (a value that expands to a reference to itself)"
+		if e.blowup {
+			why = fmt.Sprintf(" (more than %d references to expand for one value)", maxExpandSteps)
+		}
+		d := Diagnostic{File: f.Path, Line: e.line, Msg: "error: " + ErrExpansionTooDeep.Error() + why}
 		p.Warnings = append(p.Warnings, d)
 		return nil, &InvalidFileError{Path: f.Path, Problems: []Diagnostic{d}, Err: ErrExpansionTooDeep}
 	}
@@ -220,15 +224,46 @@ func (m *loadMem) addDeps(list []Dependency, s string, private, internal bool) [
 	for i := range ds {
 		ds[i].Private, ds[i].Internal = private, internal
 	}
-	if list == nil {
+	switch {
+	case private:
+		// one by one, as pkgconf adds them (see addPrivateDep); the
+		// list never grows past what it held plus len(ds)
+		if list == nil && len(ds) > 0 {
+			list = take(m, &m.deps, len(ds))[:0]
+		}
+		for _, d := range ds {
+			list = addPrivateDep(list, d)
+		}
+	case list == nil:
 		list = take(m, &m.deps, len(ds))
 		copy(list, ds)
-	} else {
+	default:
 		list = append(list, ds...)
 	}
 	clear(ds)
 	m.depBuf = ds[:0]
 	return list
+}
+
+// addPrivateDep appends d to the Requires.private list as pkgconf 1.8's
+// add_or_replace_dependency_node does: when the list already names the
+// same package and exactly one of the two entries is from
+// Requires.internal, the internal one goes (d is dropped, or the earlier
+// entry is removed and d appended); otherwise both stay.
+func addPrivateDep(list []Dependency, d Dependency) []Dependency {
+	for i := range list {
+		if list[i].Name != d.Name {
+			continue
+		}
+		if d.Internal && !list[i].Internal {
+			return list
+		}
+		if list[i].Internal && !d.Internal {
+			list = append(list[:i], list[i+1:]...)
+		}
+		break
+	}
+	return append(list, d)
 }
 
 // evalEntry applies one definition, as pkgconf's parser callbacks do.

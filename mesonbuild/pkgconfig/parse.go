@@ -7,8 +7,10 @@ import (
 )
 
 // maxLine is the longest logical line pkgconf 1.8 reads at once
-// (PKGCONF_BUFSIZE - 1); a longer line is read as several.
-const maxLine = 65534
+// (PKGCONF_BUFSIZE - 2: its fgetline stops two bytes before the end of
+// the buffer, checked against Debian's 1.8.1); a longer line is read as
+// several.
+const maxLine = 65533
 
 // Entry is one definition in a .pc file: a variable ("prefix=/usr", Op '=')
 // or a property ("Libs: -lfoo", Op ':'). Lines with any other operator

@@ -1,6 +1,7 @@
 package pkgconfig
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,6 +70,24 @@ func TestParseLongLine(t *testing.T) {
 	// the rest of the line is read as a line of its own, as in pkgconf
 	if len(f.Entries) != 2 || len(f.Entries[0].Value) != maxLine-2 {
 		t.Fatalf("long line: %d entries, first value %d bytes", len(f.Entries), len(f.Entries[0].Value))
+	}
+}
+
+// TestParseLongLineCut pins where pkgconf 1.8.1 cuts a long line: after
+// 65533 bytes (its fgetline stops two bytes before the end of its
+// 65535-byte buffer), so "f=1" glued after "e=" and 65531 bytes is a
+// definition of its own (examples/pkgconf TestDifferentialLongLines
+// checks the same against pkgconf).
+func TestParseLongLineCut(t *testing.T) {
+	for _, slow := range []bool{false, true} {
+		f := parse("l.pc", []byte("e="+strings.Repeat("x", 65531)+"f=1\n"), slow)
+		if len(f.Entries) != 2 || len(f.Entries[0].Value) != 65531 || f.Entries[1].Key != "f" || f.Entries[1].Value != "1" {
+			var got []string
+			for _, e := range f.Entries {
+				got = append(got, fmt.Sprintf("%s%c(%d bytes)", e.Key, e.Op, len(e.Value)))
+			}
+			t.Errorf("slow path %v: entries %v, want e=(65531 bytes) and f=1", slow, got)
+		}
 	}
 }
 

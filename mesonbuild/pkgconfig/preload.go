@@ -47,7 +47,7 @@ func (c *Client) preload() {
 		if x == nil {
 			continue
 		}
-		x.eachReverse(func(name []byte) {
+		x.eachReverse(func(name []byte, typ byte) {
 			if !bytes.HasSuffix(name, []byte(".pc")) {
 				return
 			}
@@ -59,7 +59,11 @@ func (c *Client) preload() {
 			b = append(b, '/')
 			b = append(b, name...)
 			m.path = b
-			c.loadBytes(m, len(b), uninstalled)
+			// only regular files: a lookup that names a FIFO or a
+			// device opens it itself, as pkgconf would
+			if regularEntry(b, typ) {
+				c.loadBytes(m, len(b), uninstalled)
+			}
 		})
 	}
 }

@@ -635,7 +635,8 @@ func (s *Session) Matches(w *World) []*Package {
 	return out
 }
 
-// FilterCflags drops -I flags naming system include directories unless
+// FilterCflags drops -I flags naming system include directories (and,
+// as pkgconf does, -L flags naming system library directories) unless
 // kept by option or environment, and keeps the kinds asked for.
 func (c *Client) FilterCflags(fs Fragments, onlyI, onlyOther bool) Fragments {
 	var out Fragments
@@ -643,7 +644,7 @@ func (c *Client) FilterCflags(fs Fragments, onlyI, onlyOther bool) Fragments {
 		out = make(Fragments, 0, len(fs))
 	}
 	for _, f := range fs {
-		if !c.keepSysCflags && f.Type == 'I' && contains(c.filterI, f.Data) {
+		if !c.keepSysCflags && c.systemDir(f) {
 			continue
 		}
 		if f.Type == 'I' && onlyI || f.Type != 'I' && onlyOther {
@@ -653,7 +654,8 @@ func (c *Client) FilterCflags(fs Fragments, onlyI, onlyOther bool) Fragments {
 	return out
 }
 
-// FilterLibs drops -L flags naming system library directories unless kept
+// FilterLibs drops -L flags naming system library directories (and, as
+// pkgconf does, -I flags naming system include directories) unless kept
 // by option or environment, and keeps the kinds asked for.
 func (c *Client) FilterLibs(fs Fragments, onlyL, onlyl, onlyOther bool) Fragments {
 	var out Fragments
@@ -661,7 +663,7 @@ func (c *Client) FilterLibs(fs Fragments, onlyL, onlyl, onlyOther bool) Fragment
 		out = make(Fragments, 0, len(fs))
 	}
 	for _, f := range fs {
-		if !c.keepSysLibs && f.Type == 'L' && contains(c.filterL, f.Data) {
+		if !c.keepSysLibs && c.systemDir(f) {
 			continue
 		}
 		switch {
@@ -670,6 +672,19 @@ func (c *Client) FilterLibs(fs Fragments, onlyL, onlyl, onlyOther bool) Fragment
 		}
 	}
 	return out
+}
+
+// systemDir reports whether f is -I of a system include directory or -L
+// of a system library directory (pkgconf_fragment_has_system_dir: it
+// checks both whichever list the flag came from).
+func (c *Client) systemDir(f Fragment) bool {
+	switch f.Type {
+	case 'I':
+		return contains(c.filterI, f.Data)
+	case 'L':
+		return contains(c.filterL, f.Data)
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
