@@ -311,6 +311,35 @@ func (c *Chain) run(ctx context.Context) (*Result, error) {
 			return nil, fmt.Errorf("mesonbuild: project %q: %w: prefix %q contains a colon, which PATH-like lists cannot hold", p.Name, ErrBadChain, pfx)
 		}
 	}
+	buildDirs := map[string]string{}
+	for _, p := range c.Projects {
+		bd, _ := c.Layout(p)
+		bd = filepath.Clean(bd)
+		if other, dup := buildDirs[bd]; dup {
+			return nil, fmt.Errorf("mesonbuild: project %q: %w: build directory %s is also project %q's", p.Name, ErrBadChain, bd, other)
+		}
+		buildDirs[bd] = p.Name
+	}
+	// The prefixes that dependents search through pkg-config: meson writes
+	// them into .pc files, and pkgconf 1.8 cannot give them back whole
+	// when they hold a quote, a backslash or a '#' (it prints a cut or
+	// empty -I, exit 0), a control character (a tab comes out as an
+	// unescaped space) or a non-ASCII byte (escaped byte by byte, which
+	// meson 1.0 fails to decode: "Unhandled python exception").
+	for i := range c.Projects {
+		p := &c.Projects[i]
+		for _, d := range p.DependsOn {
+			for _, q := range c.Projects {
+				if q.Name != d {
+					continue
+				}
+				if _, pfx := c.Layout(q); pkgConfigUnsafe(pfx) != "" {
+					return nil, fmt.Errorf("mesonbuild: project %q: %w: prefix %q holds %q, which pkg-config cannot read back from the .pc files installed there (project %q depends on them)",
+						q.Name, ErrBadChain, pfx, pkgConfigUnsafe(pfx), p.Name)
+				}
+			}
+		}
+	}
 	// meson and ninja are looked up only when a project needs building,
 	// and without asking their versions, so orchestration adds no Python
 	// start-up to the commands that really run.
@@ -422,6 +451,32 @@ func (c *Chain) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// pkgConfigUnsafe returns the first character of dir that pkgconf and
+// meson cannot carry through a .pc file, or "".
+func pkgConfigUnsafe(dir string) string {
+	for _, r := range dir {
+		if r > 0x7e || r < 0x20 || strings.ContainsRune("'\"\\#", r) {
+			return string(r)
+		}
+	}
+	return ""
+}
+
+// pkgConfigRecordPath is where a build directory records the digest of
+// the dependencies' .pc files its meson dependency cache was filled from.
+func pkgConfigRecordPath(buildDir string) string {
+	return filepath.Join(buildDir, StateDirName, "pkgconfig-cache")
+}
+
+// readPkgConfigRecord returns the recorded digest, and whether there is one.
+func readPkgConfigRecord(buildDir string) (string, bool) {
+	data, err := os.ReadFile(pkgConfigRecordPath(buildDir))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSuffix(string(data), "\n"), true
 }
 
 // configuredLibdir returns the libdir option of a configured build
@@ -555,15 +610,27 @@ func (c *Chain) runProject(ctx context.Context, p Project, pr *ProjectResult, to
 		return nil, err
 	}
 
+	// What meson's dependency cache was filled from. The record is
+	// removed until this run has set up (or cleared the cache) again, so
+	// an interrupted or failed run leaves "unknown", which clears.
+	cached, cachedKnown := readPkgConfigRecord(pr.BuildDir)
+	if !cachedKnown && old != nil {
+		cached, cachedKnown = old.PkgConfig, true // stamps from before the record existed
+	}
+	_ = os.Remove(pkgConfigRecordPath(pr.BuildDir))
 	if pr.Setup, err = b.Setup(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if pr.Setup == SetupUnchanged && old != nil && old.PkgConfig != st.PkgConfig {
+	if (pr.Setup == SetupUnchanged || pr.Setup == SetupReconfigured) && (!cachedKnown || cached != st.PkgConfig) {
 		// A dependency installed a different .pc file: meson would keep
-		// using what it cached at the first lookup.
+		// using what it cached at the first lookup (`meson configure -D`
+		// keeps the cache too).
 		if err := b.ClearCache(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := atomicfile.Write(pkgConfigRecordPath(pr.BuildDir), []byte(st.PkgConfig+"\n"), atomicfile.Options{NoSync: true}); err != nil {
+		return nil, fmt.Errorf("mesonbuild: project %q: %w", p.Name, err)
 	}
 	if pr.Compile, err = b.Compile(ctx); err != nil {
 		return nil, err

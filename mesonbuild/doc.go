@@ -13,13 +13,15 @@
 // `meson configure -D...` for changed options on a configured directory
 // (meson 1.0 silently ignores new -D values given to `meson setup` there,
 // so the driver never relies on it and checks the values afterwards in
-// intro-buildoptions.json), or a wipe when machine files or link
-// arguments changed. [Build.Compile] runs ninja and delivers its [n/m]
+// intro-buildoptions.json), or a wipe when machine files, link
+// arguments or the compiler variables of the environment (CC, CFLAGS,
+// LDFLAGS, PKG_CONFIG_LIBDIR...) changed, or the source or build
+// directory moved. [Build.Compile] runs ninja and delivers its [n/m]
 // lines as [Progress]; [Build.Test] and [Build.Install] (with a destdir)
 // follow. Every step takes a context, writes its whole output to a log
 // file in the build directory's hostkit/ state directory, and fails with
 // a [*StepError] that names the project, the step and the lines that
-// explain it: for a failed setup, meson's error, the dependency that was
+// explain it (and the command that failed): for a failed setup, meson's error, the dependency that was
 // missing, the version asked and the version found ([ParseSetupLog]).
 //
 // # Introspection

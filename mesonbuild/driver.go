@@ -115,8 +115,11 @@ const (
 	// directory, so the driver never relies on that).
 	SetupReconfigured
 	// SetupWiped: `meson setup --wipe`, because machine files, link
-	// arguments or the pkg-config program changed, options were removed,
-	// the directory was configured by someone else, or Wipe was asked.
+	// arguments, the pkg-config program or the compiler environment
+	// (CC, CFLAGS, LDFLAGS, PKG_CONFIG_LIBDIR...) changed, the source
+	// or build directory moved, options were
+	// removed, the directory was configured by someone else, or Wipe was
+	// asked.
 	SetupWiped
 )
 
@@ -133,6 +136,20 @@ func (a SetupAction) String() string {
 		return "wiped"
 	}
 	return "SetupAction(" + strconv.Itoa(int(a)) + ")"
+}
+
+// setupEnvVars are the environment variables meson reads when it
+// configures a build directory (mesonbuild/envconfig.py and the
+// compilers' flag variables of meson 1.0), plus pkg-config's
+// LIBDIR and sysroot, which decide what a dependency lookup finds.
+var setupEnvVars = []string{
+	"CC", "CXX", "CSC", "DC", "FC", "OBJC", "OBJCXX", "RUSTC", "VALAC", "NASM", "CYTHON",
+	"CC_LD", "CXX_LD", "DC_LD", "FC_LD", "OBJC_LD", "OBJCXX_LD", "RUSTC_LD",
+	"AR", "AS", "LD", "NM", "OBJCOPY", "OBJDUMP", "RANLIB", "READELF", "SIZE", "STRINGS", "STRIP", "WINDRES",
+	"CMAKE", "QMAKE", "PKG_CONFIG", "MAKE", "VAPIGEN", "LLVM_CONFIG",
+	"CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "CUFLAGS", "OBJCFLAGS", "OBJCXXFLAGS", "FFLAGS", "DFLAGS",
+	"VALAFLAGS", "RUSTFLAGS", "CYTHONFLAGS", "CSFLAGS",
+	"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR",
 }
 
 // setupRecord is what the state directory remembers of the last setup.
@@ -220,6 +237,16 @@ func (b *Build) resolve(cfg SetupConfig) (*resolved, error) {
 
 	h := sha256.New()
 	fmt.Fprintf(h, "native\x00%s\x00cross\x00%s\x00link\x00%q\x00", r.native, r.cross, cfg.LinkArgs)
+	// meson takes the compilers, tools and flags from the environment
+	// only when it configures a directory from scratch (a reconfigure
+	// keeps what it found then): a change must wipe. PKG_CONFIG_LIBDIR and
+	// the sysroot are read at every lookup, but found dependencies are
+	// cached, so a change needs a fresh setup too.
+	for _, k := range setupEnvVars {
+		if v, ok := lookupEnv(env, k); ok {
+			fmt.Fprintf(h, "env\x00%s\x00%s\x00", k, v)
+		}
+	}
 	r.machineSignature = hex.EncodeToString(h.Sum(nil))
 	keys := sortedKeys(r.options)
 	fmt.Fprintf(h, "source\x00%s\x00", b.SourceDir)
@@ -231,7 +258,8 @@ func (b *Build) resolve(cfg SetupConfig) (*resolved, error) {
 }
 
 // SetupFingerprint returns a digest of everything cfg makes meson do for
-// this build (options, machine files, link arguments, source directory).
+// this build (options, machine files, link arguments, source directory,
+// the compiler and pkg-config variables of Env that meson reads).
 // Equal fingerprints mean Setup has nothing to do. It runs nothing, so
 // Tools may be nil.
 func (b *Build) SetupFingerprint(cfg SetupConfig) (string, error) {
@@ -247,7 +275,8 @@ func (b *Build) SetupFingerprint(cfg SetupConfig) (string, error) {
 // when only -D options changed (checked afterwards against
 // intro-buildoptions.json, since meson 1.0 silently ignores new -D values
 // given to `meson setup` on a configured directory), or `meson setup
-// --wipe` when machine files or link arguments changed or options were
+// --wipe` when machine files, link arguments or the compiler environment (CC,
+// CFLAGS...) changed, the source or build directory moved or options were
 // removed. A failure is a *StepError with meson's error, the missing
 // dependency and the version asked for when that was the cause, and the
 // tail of meson-log.txt.
@@ -264,6 +293,10 @@ func (b *Build) Setup(ctx context.Context, cfg SetupConfig) (SetupAction, error)
 	if b.Configured() {
 		switch {
 		case cfg.Wipe:
+			action = SetupWiped
+		case !b.configuredHere():
+			// The source tree or the build directory moved: meson keeps
+			// the old paths and ninja's regeneration would fail.
 			action = SetupWiped
 		case prev != nil && prev.Fingerprint == r.fingerprint:
 			return SetupUnchanged, nil
@@ -391,6 +424,29 @@ func (b *Build) wipe() error {
 		}
 	}
 	return nil
+}
+
+// configuredHere reports whether meson configured BuildDir, where it is
+// now, for SourceDir: the source and build directories meson-info.json
+// names are the same directories (by device and inode) as SourceDir and
+// BuildDir.
+func (b *Build) configuredHere() bool {
+	info, err := ReadInfo(b.BuildDir)
+	if err != nil {
+		return false
+	}
+	same := func(recorded, now string) bool {
+		if recorded == "" {
+			return false
+		}
+		a, err := os.Stat(recorded)
+		if err != nil {
+			return false
+		}
+		c, err := os.Stat(now)
+		return err == nil && os.SameFile(a, c)
+	}
+	return same(info.Directories.Source, b.SourceDir) && same(info.Directories.Build, b.BuildDir)
 }
 
 func removedOption(prev, now map[string]string) bool {
@@ -555,22 +611,42 @@ type InstallOptions struct {
 
 // Install runs `meson install --no-rebuild --only-changed` (files that did
 // not change keep their time stamps, so dependents do not recompile
-// against headers that are merely reinstalled).
+// against headers that are merely reinstalled). After an install that
+// failed or was interrupted, it copies every file again, since a file
+// left half copied looks newer than the built one.
 func (b *Build) Install(ctx context.Context, opt InstallOptions) error {
 	if err := b.needTools(); err != nil {
 		return err
 	}
-	args := []string{b.Tools.Meson, "install", "-C", b.BuildDir, "--no-rebuild", "--only-changed"}
+	if opt.DestDir != "" && !filepath.IsAbs(opt.DestDir) {
+		return fmt.Errorf("mesonbuild: project %q: destdir %q is not absolute", b.Name, opt.DestDir)
+	}
+	args := []string{b.Tools.Meson, "install", "-C", b.BuildDir, "--no-rebuild"}
+	// An install that did not finish may have left a file half copied
+	// with a newer time than the built one, which --only-changed would
+	// keep: after one, every file is copied again.
+	marker := filepath.Join(b.StateDir(), "install-incomplete")
+	if _, err := os.Stat(marker); err != nil {
+		args = append(args, "--only-changed")
+	}
 	if opt.DestDir != "" {
-		if !filepath.IsAbs(opt.DestDir) {
-			return fmt.Errorf("mesonbuild: project %q: destdir %q is not absolute", b.Name, opt.DestDir)
-		}
 		args = append(args, "--destdir", opt.DestDir)
+	}
+	if err := os.MkdirAll(b.StateDir(), 0o755); err != nil {
+		return fmt.Errorf("mesonbuild: project %q: %w", b.Name, err)
+	}
+	if err := atomicfile.Write(marker, []byte(shellJoin(args)+"\n"), atomicfile.Options{NoSync: true}); err != nil {
+		return fmt.Errorf("mesonbuild: project %q: %w", b.Name, err)
 	}
 	lines, err := b.run(ctx, StepInstall, b.env(), nil, args)
 	var se *StepError
 	if errors.As(err, &se) && ctx.Err() == nil {
 		se.Lines = tail(lines, 30)
+	}
+	if err == nil {
+		if rerr := os.Remove(marker); rerr != nil {
+			return fmt.Errorf("mesonbuild: project %q: %w", b.Name, rerr)
+		}
 	}
 	return err
 }

@@ -17,7 +17,9 @@ var (
 	// introspection shows a different value afterwards.
 	ErrOptionNotApplied = errors.New("option not applied")
 	// ErrBadChain is returned for an invalid chain: a duplicate or empty
-	// name, an unknown dependency, a cycle, a missing source directory.
+	// name, an unknown dependency, a cycle, a missing source directory,
+	// two projects in one build directory, a prefix that PATH-like lists
+	// or pkg-config cannot hold.
 	ErrBadChain = errors.New("invalid chain")
 )
 
@@ -45,7 +47,8 @@ type StepError struct {
 	Err error
 }
 
-// Error gives a one-line summary followed by the relevant log lines.
+// Error gives a one-line summary (project, step, what went wrong, the
+// command that failed, the log files) followed by the relevant log lines.
 func (e *StepError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mesonbuild: project %q: %s failed", e.Project, e.Step)
@@ -63,6 +66,9 @@ func (e *StepError) Error() string {
 		}
 	} else if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if len(e.Command) > 0 {
+		fmt.Fprintf(&b, "; command: %s", shellJoin(e.Command))
 	}
 	if e.Log != "" {
 		fmt.Fprintf(&b, "; log: %s", e.Log)
