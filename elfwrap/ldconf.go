@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,16 +17,16 @@ import (
 // but follows a cycle forever; we report it).
 const maxIncludeDepth = 16
 
+// maxLDConfSize bounds one configuration file (Debian's are a few hundred
+// bytes).
+const maxLDConfSize = 16 << 20
+
 // ParseLDConf reads an ld.so.conf (path as seen inside root; root "" or "/"
 // is the host) and returns its library directories in order, following
 // `include` lines with glob patterns (relative patterns are relative to the
 // including file's directory, as in ldconfig). `hwcap` lines are ignored;
 // an old-style `dir=type` suffix is dropped. An include cycle gives an error
 // matching ErrLoop.
-// maxLDConfSize bounds one configuration file (Debian's are a few hundred
-// bytes).
-const maxLDConfSize = 16 << 20
-
 func ParseLDConf(root, path string) ([]string, error) {
 	var dirs []string
 	seenDir := map[string]bool{}
@@ -47,7 +49,11 @@ func ParseLDConf(root, path string) ([]string, error) {
 		}
 		active[p] = true
 		defer delete(active, p)
-		data, err := readRegular(hostPath(root, p), maxLDConfSize)
+		hp, err := ResolveInRoot(root, p)
+		if err != nil {
+			return err
+		}
+		data, err := readRegular(hp, maxLDConfSize)
 		if err != nil {
 			return err
 		}
@@ -67,16 +73,11 @@ func ParseLDConf(root, path string) ([]string, error) {
 					if !strings.HasPrefix(pat, "/") {
 						pat = filepath.Dir(p) + "/" + pat
 					}
-					matches, err := filepath.Glob(hostPath(root, pat))
+					matches, err := globInRoot(root, pat)
 					if err != nil {
 						return fmt.Errorf("%s:%d: bad include pattern %q: %v", p, lineNo, pat, err)
 					}
-					sort.Strings(matches)
-					for _, m := range matches {
-						inner := m
-						if r := cleanRoot(root); r != "" {
-							inner = strings.TrimPrefix(m, r)
-						}
+					for _, inner := range matches {
 						if err := parse(inner, depth+1); err != nil {
 							if errors.Is(err, fs.ErrNotExist) {
 								continue
@@ -93,7 +94,8 @@ func ParseLDConf(root, path string) ([]string, error) {
 			if i := strings.IndexByte(line, '='); i >= 0 {
 				line = strings.TrimSpace(line[:i])
 			}
-			d := trimSlashes(line)
+			// ldconfig strips every trailing slash: "/" names nothing.
+			d := strings.TrimRight(line, "/")
 			if d != "" && !seenDir[d] {
 				seenDir[d] = true
 				dirs = append(dirs, d)
@@ -138,30 +140,59 @@ func cleanRoot(root string) string {
 	return r
 }
 
-// hostPath maps a path inside root to the host (no symlink resolution).
-func hostPath(root, p string) string {
-	r := cleanRoot(root)
-	if r == "" {
-		return p
-	}
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return r + p
-}
-
 // globInRoot expands a glob pattern inside root, returning paths as seen
-// inside root, sorted.
+// inside root, sorted. Symbolic links met on the way are resolved inside
+// the root (ResolveInRoot), as ldconfig -r does: an absolute link never
+// leads to the host's files.
 func globInRoot(root, pattern string) ([]string, error) {
-	m, err := filepath.Glob(hostPath(root, pattern))
-	if err != nil {
+	if cleanRoot(root) == "" {
+		m, err := filepath.Glob(pattern)
+		sort.Strings(m)
+		return m, err
+	}
+	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, err
 	}
-	sort.Strings(m)
-	if r := cleanRoot(root); r != "" {
-		for i := range m {
-			m[i] = strings.TrimPrefix(m[i], r)
+	if !strings.HasPrefix(pattern, "/") {
+		pattern = "/" + pattern
+	}
+	cur := []string{""}
+	for _, c := range splitPath(pattern) {
+		var next []string
+		for _, d := range cur {
+			if !hasGlobMeta(c) {
+				next = append(next, d+"/"+c)
+				continue
+			}
+			hd, err := ResolveInRoot(root, d+"/")
+			if err != nil {
+				continue
+			}
+			f, err := os.Open(hd)
+			if err != nil {
+				continue
+			}
+			names, _ := f.Readdirnames(-1)
+			f.Close()
+			sort.Strings(names)
+			for _, n := range names {
+				if ok, _ := path.Match(c, n); ok {
+					next = append(next, d+"/"+n)
+				}
+			}
+		}
+		cur = next
+	}
+	var out []string
+	for _, p := range cur {
+		if hp, err := ResolveInRoot(root, p); err == nil {
+			if _, err := os.Lstat(hp); err == nil {
+				out = append(out, p)
+			}
 		}
 	}
-	return m, nil
+	sort.Strings(out)
+	return out, nil
 }
+
+func hasGlobMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }

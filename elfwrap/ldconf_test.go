@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hostkit-dev/hostkit/internal/testenv"
 	"pgregory.net/rapid"
 )
 
@@ -194,5 +196,81 @@ func TestParseLDConfRepeatedIncludes(t *testing.T) {
 	}
 	if strings.Join(r.dirs, " ") != strings.Join(want, " ") {
 		t.Errorf("dirs %q, want %q", r.dirs, want)
+	}
+}
+
+// ldconfigDirs runs `ldconfig -r root -N -X -v` (nothing written) and
+// returns the directories it reads, in order.
+func ldconfigDirs(t *testing.T, root string) []string {
+	t.Helper()
+	ldconfig := testenv.RequireTool(t, "ldconfig")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, ldconfig, "-r", root, "-N", "-X", "-v").Output()
+	if err != nil {
+		t.Fatalf("ldconfig -r %s: %v", root, err)
+	}
+	var dirs []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if d, _, ok := strings.Cut(l, ": (from "); ok {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// In a root, an absolute symbolic link among the configuration files (the
+// file itself, or the directory an include pattern names) points inside
+// the root, as ldconfig -r reads it, never at the host's files.
+func TestParseLDConfSymlinksInRoot(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"conf/real.conf": "/opt/a\ninclude /etc/ld.so.conf.d/*.conf\n",
+		"confd/b.conf":   "/opt/b\n",
+	})
+	for _, d := range []string{"opt/a", "opt/b", "etc"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/conf/real.conf", filepath.Join(root, "etc/ld.so.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/confd", filepath.Join(root, "etc/ld.so.conf.d")); err != nil {
+		t.Fatal(err)
+	}
+	want := ldconfigDirs(t, root)
+	if !cmp.Equal(want, []string{"/opt/a", "/opt/b"}) {
+		t.Fatalf("ldconfig -r read %v; the test expects /opt/a and /opt/b", want)
+	}
+	got, err := ParseLDConf(root, "/etc/ld.so.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(got, want) {
+		t.Errorf("ParseLDConf = %v, ldconfig -r reads %v", got, want)
+	}
+	// The resolver's cache stand-in in the same root.
+	_, dirs, err := (&Resolver{Root: root}).LoadedCache()
+	if err != nil || !cmp.Equal(dirs, want) {
+		t.Errorf("Resolver ld.so.conf dirs = %v, %v; want %v", dirs, err, want)
+	}
+}
+
+// ldconfig strips every trailing slash from a directory line, so "/" and
+// "//" name no directory at all and are dropped (ldconfig -r agrees).
+func TestParseLDConfRootLine(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"etc/ld.so.conf": "/\n//\n/opt/a/\n"})
+	if err := os.MkdirAll(filepath.Join(root, "opt/a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := ldconfigDirs(t, root)
+	got, err := ParseLDConf(root, "/etc/ld.so.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(got, want) {
+		t.Errorf("ParseLDConf = %q, ldconfig -r reads %q", got, want)
 	}
 }

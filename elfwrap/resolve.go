@@ -40,7 +40,8 @@ func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Object is one node of the link map: the program, its interpreter, or a
 // library, or a library that could not be found (Path "" and Err set).
 type Object struct {
-	// Name is how the object was first asked for: the DT_NEEDED string, or
+	// Name is how the object was first asked for: the DT_NEEDED string
+	// with its DSTs expanded (as the loader searches for and prints it), or
 	// the path for the program and the interpreter.
 	Name string
 	// Path is where it was found, as the loader names it (inside the root).
@@ -157,7 +158,12 @@ func (r *Resolver) init() error {
 			r.cache = r.Cache
 			return
 		}
-		c, err := LoadCache(hostPath(r.Root, "/etc/ld.so.cache"))
+		cp, err := ResolveInRoot(r.Root, "/etc/ld.so.cache")
+		if err != nil {
+			r.initErr = err
+			return
+		}
+		c, err := LoadCache(cp)
 		if err == nil {
 			r.cache = c
 			return
@@ -444,25 +450,37 @@ func (r *Resolver) Resolve(ctx context.Context, file string) (*Result, error) {
 	return res, nil
 }
 
+// path2dir cuts the last component off p without cleaning the rest, as
+// glibc computes l_origin: "/a/b/../lib/libx.so" has the origin
+// "/a/b/../lib", which is not "/a/lib" when b is a symbolic link.
 func path2dir(p string) string {
-	d := path.Dir(p)
-	return d
+	i := strings.LastIndexByte(p, '/')
+	switch {
+	case i < 0:
+		return "."
+	case i == 0:
+		return "/"
+	}
+	return p[:i]
 }
 
 // load finds the object for one DT_NEEDED name of loader.
 func (s *state) load(loader *Object, name string) *Object {
+	// glibc expands the DSTs of every DT_NEEDED name first (dl-deps.c), with
+	// or without a slash; the expanded name is what is searched, matched
+	// and printed.
+	if strings.Contains(name, "$") {
+		p, ok := s.expand(name, loader)
+		if !ok {
+			return s.fail(loader, name, fmt.Errorf("%s: empty dynamic string token substitution", name))
+		}
+		name = p
+	}
 	if o, ok := s.byName[name]; ok {
 		return o
 	}
 	if strings.Contains(name, "/") {
-		p, ok := s.expand(name, loader)
-		if !ok {
-			return s.fail(loader, name, fmt.Errorf("%s: dynamic string token without a value", name))
-		}
-		if o, ok := s.byName[p]; ok {
-			s.register(o, name)
-			return o
-		}
+		p := name
 		e := s.r.file(p)
 		if e.err != nil {
 			return s.fail(loader, name, e.err)
@@ -545,7 +563,8 @@ func (s *state) inSystemDir(p string) bool {
 }
 
 // dirs expands the DSTs of a search path list for object o. Empty elements
-// are the working directory, as in glibc.
+// stay "": the working directory, where glibc opens the bare name (and names
+// the object "liby.so", not "./liby.so").
 func (s *state) dirs(list []string, o *Object) []string {
 	out := make([]string, 0, len(list))
 	for _, e := range list {
@@ -553,12 +572,20 @@ func (s *state) dirs(list []string, o *Object) []string {
 		if !ok {
 			continue
 		}
-		if d == "" {
-			d = "."
-		}
 		out = append(out, trimSlashes(d))
 	}
 	return out
+}
+
+// joinDir is dir/name, or name for the empty (working) directory.
+func joinDir(dir, name string) string {
+	switch dir {
+	case "":
+		return name
+	case "/":
+		return "/" + name
+	}
+	return dir + "/" + name
 }
 
 // expand substitutes $ORIGIN, $LIB and $PLATFORM (also in braces). A token
@@ -640,12 +667,12 @@ func (s *state) origin(o *Object) string {
 func (s *state) searchList(loader *Object, name string, dirs []string, src Source) *Object {
 	for _, d := range dirs {
 		for _, sub := range s.plat.HWCaps {
-			if o, _ := s.try(loader, name, d+"/glibc-hwcaps/"+sub, src); o != nil {
+			if o, _ := s.try(loader, name, joinDir(d, "glibc-hwcaps/"+sub), src); o != nil {
 				return o
 			}
 		}
 		for _, sub := range s.plat.LegacySubdirs {
-			if o, _ := s.try(loader, name, d+"/"+sub, src); o != nil {
+			if o, _ := s.try(loader, name, joinDir(d, sub), src); o != nil {
 				return o
 			}
 		}
@@ -665,12 +692,7 @@ func (s *state) try(loader *Object, name, dir string, src Source) (*Object, bool
 	if !present {
 		return nil, false
 	}
-	var p string
-	if dir == "/" {
-		p = "/" + name
-	} else {
-		p = dir + "/" + name
-	}
+	p := joinDir(dir, name)
 	if o, ok := s.byName[p]; ok {
 		s.register(o, name)
 		return o, false

@@ -48,16 +48,33 @@ type ScanReport struct {
 
 // Scan walks the tree under dir (not following symbolic links to
 // directories, so link cycles cannot trap it), resolves every dynamically
-// linked ELF file in it and reports those with missing libraries.
+// linked ELF file in it and reports those with missing libraries. When the
+// Resolver has a Root, dir is a path inside that root (like Resolve's file)
+// and files are reported by their paths inside it; Candidates stay host
+// paths.
 func Scan(ctx context.Context, dir string, opt ScanOptions) (*ScanReport, error) {
 	r := opt.Resolver
 	if r == nil {
 		r = &Resolver{}
 	}
 	rep := &ScanReport{Errors: map[string]string{}}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	walkDir, inner := dir, func(hp string) string { return hp }
+	if cleanRoot(r.Root) != "" {
+		rdir := r.abs(dir)
+		hd, err := ResolveInRoot(r.Root, rdir)
 		if err != nil {
-			if p == dir {
+			return rep, err
+		}
+		hd = strings.TrimSuffix(hd, "/") // the root itself comes back as "ROOT/"
+		walkDir = hd
+		inner = func(hp string) string {
+			return strings.TrimSuffix(rdir, "/") + strings.TrimPrefix(hp, hd)
+		}
+	}
+	err := filepath.WalkDir(walkDir, func(hp string, d fs.DirEntry, err error) error {
+		p := inner(hp)
+		if err != nil {
+			if hp == walkDir {
 				return err
 			}
 			rep.Errors[p] = err.Error()
@@ -66,10 +83,10 @@ func Scan(ctx context.Context, dir string, opt ScanOptions) (*ScanReport, error)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if !d.Type().IsRegular() || !hasELFMagic(p) {
+		if !d.Type().IsRegular() || !hasELFMagic(hp) {
 			return nil
 		}
-		info, err := Inspect(p)
+		info, err := Inspect(hp)
 		if err != nil {
 			rep.Errors[p] = err.Error()
 			return nil

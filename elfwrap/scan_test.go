@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
 
 func TestScan(t *testing.T) {
@@ -42,5 +43,59 @@ func TestScan(t *testing.T) {
 	cancel()
 	if _, err := Scan(ctx, tree, ScanOptions{}); err == nil {
 		t.Error("a cancelled scan returned no error")
+	}
+}
+
+// With a Resolver that has a Root, the scanned directory is a path inside
+// that root, like Resolve's file: every file found is resolved there and
+// reported by its path inside the root.
+func TestScanInRoot(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"etc/ld.so.conf": "/opt/libs\n"})
+	os.MkdirAll(filepath.Join(root, "opt/libs"), 0o755)
+	os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755)
+	os.Symlink("usr/bin", filepath.Join(root, "bin"))
+	os.WriteFile(filepath.Join(root, "opt/libs/libtiny.so.1"), readFixture(t, "tiny.so"), 0o644)
+	os.WriteFile(filepath.Join(root, "usr/bin/tinyexe"), readFixture(t, "tinyexe"), 0o755)
+	for _, dir := range []string{"/usr/bin", "/bin"} {
+		rep, err := Scan(context.Background(), dir, ScanOptions{Resolver: &Resolver{Root: root}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Errors) != 0 || rep.Files != 1 || len(rep.Findings) != 1 {
+			t.Fatalf("scan of %s in the root: %d files, %d errors (%.300v), findings %+v", dir, rep.Files, len(rep.Errors), rep.Errors, rep.Findings)
+		}
+		f := rep.Findings[0]
+		if f.Path != dir+"/tinyexe" {
+			t.Errorf("finding path %q, want %q", f.Path, dir+"/tinyexe")
+		}
+		var names []string
+		for _, m := range f.Missing {
+			names = append(names, m.Name)
+		}
+		if !contains(names, "libc.so.6") || contains(names, "libtiny.so.1") {
+			t.Errorf("missing %v: libc.so.6 is not in the root, libtiny.so.1 is", names)
+		}
+	}
+	// The whole root: paths inside it start at "/".
+	rep, err := Scan(context.Background(), "/", ScanOptions{Resolver: &Resolver{Root: root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range rep.Findings {
+		paths = append(paths, f.Path)
+	}
+	if !cmp.Equal(paths, []string{"/opt/libs/libtiny.so.1", "/usr/bin/tinyexe"}) || len(rep.Errors) != 0 {
+		t.Errorf("scan of / in the root: findings %v, errors %v", paths, rep.Errors)
+	}
+	// The foreign arm64 root: its hello resolves completely.
+	foreign := testenv.ForeignRoot(t)
+	rep, err = Scan(context.Background(), "/usr/bin", ScanOptions{Resolver: &Resolver{Root: foreign}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != 0 || rep.Files == 0 || len(rep.Findings) != 0 {
+		t.Errorf("scan of /usr/bin in %s: %d files, %d errors (%.300v), findings %+v", foreign, rep.Files, len(rep.Errors), rep.Errors, rep.Findings)
 	}
 }

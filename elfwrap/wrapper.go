@@ -244,8 +244,15 @@ func (w *Wrapper) Script() ([]byte, error) {
 		if err := noNUL("chdir", w.Chdir); err != nil {
 			return nil, err
 		}
-		// "--" so that a directory named "-", "-L" or "-P" is not an option.
-		fmt.Fprintf(&b, "cd -- %s || exit 1\n", quote(w.Chdir))
+		// "--" so that a directory named "-L" or "-P" is not an option; a
+		// relative directory gets "./" so that cd neither searches CDPATH
+		// (and prints the directory on the program's stdout) nor reads "-"
+		// as $OLDPWD, which "--" does not prevent in bash or dash.
+		dir := w.Chdir
+		if !strings.HasPrefix(dir, "/") {
+			dir = "./" + dir
+		}
+		fmt.Fprintf(&b, "cd -- %s || exit 1\n", quote(dir))
 	}
 	if err := noNUL("target", w.Target); err != nil {
 		return nil, err
@@ -358,6 +365,13 @@ func WrapPrograms(ctx context.Context, outDir string, tmpl Wrapper, programs ...
 		out := filepath.Join(outDir, name)
 		if o, err := filepath.Abs(out); err == nil && o == abs {
 			return written, fmt.Errorf("%s: the wrapper would replace the program it wraps", abs)
+		}
+		// The same directory under another path (a symlink such as merged
+		// /usr's /bin -> usr/bin): the rename would replace the program.
+		if od, err := os.Stat(outDir); err == nil {
+			if pd, err := os.Stat(filepath.Dir(abs)); err == nil && os.SameFile(od, pd) {
+				return written, fmt.Errorf("%s: the wrapper %s would replace the program it wraps (%s is its directory)", abs, out, outDir)
+			}
 		}
 		if err := WriteWrapper(out, &w, st.Mode()); err != nil {
 			return written, err

@@ -361,3 +361,66 @@ func TestWrapperChdirLeadingDash(t *testing.T) {
 		t.Errorf("program ran in %q, want %q", got, dir)
 	}
 }
+
+// A relative working directory is that directory under the caller's one,
+// under bash and dash alike: not a CDPATH entry (cd would also print it on
+// the program's stdout) and not $OLDPWD for "-".
+func TestWrapperChdirRelative(t *testing.T) {
+	for _, sh := range []string{"bash", "dash"} {
+		shell := testenv.RequireTool(t, sh)
+		for _, name := range []string{"sub", "-", "-P"} {
+			t.Run(sh+"/"+name, func(t *testing.T) {
+				base, other := t.TempDir(), t.TempDir()
+				for _, d := range []string{filepath.Join(base, name), filepath.Join(other, name)} {
+					if err := os.Mkdir(d, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				w := &Wrapper{Chdir: name, Target: "/bin/pwd", Shell: shell, Argv0Policy: Argv0Target}
+				path := filepath.Join(t.TempDir(), "prog")
+				if err := WriteWrapper(path, w, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(path)
+				cmd.Dir = base
+				cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/", "CDPATH=" + other, "OLDPWD=" + filepath.Join(other, name)}
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("%v", err)
+				}
+				if want := filepath.Join(base, name) + "\n"; string(out) != want {
+					t.Errorf("program's stdout %q, want %q (it must run in %s)", out, want, filepath.Join(base, name))
+				}
+			})
+		}
+	}
+}
+
+// The output directory reached through a symbolic link (merged /usr: /bin
+// is usr/bin) is still the program's own directory: WrapPrograms refuses
+// instead of replacing the program with a wrapper that runs itself.
+func TestWrapProgramsSameDirThroughSymlink(t *testing.T) {
+	d := t.TempDir()
+	real := filepath.Join(d, "usr-bin")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(d, "bin")
+	if err := os.Symlink("usr-bin", link); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(real, "prog")
+	orig := []byte("#!/bin/sh\necho original\n")
+	if err := os.WriteFile(prog, orig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ out, program string }{{link, prog}, {real, filepath.Join(link, "prog")}} {
+		written, err := WrapPrograms(context.Background(), c.out, Wrapper{}, c.program)
+		if err == nil {
+			t.Errorf("wrapping %s into %s: no error (wrote %v)", c.program, c.out, written)
+		}
+		if got, _ := os.ReadFile(prog); !bytes.Equal(got, orig) {
+			t.Fatalf("wrapping %s into %s replaced the program:\n%s", c.program, c.out, got)
+		}
+	}
+}

@@ -114,3 +114,13 @@ func TestWrapFlagsInOrder(t *testing.T) {
 		t.Errorf("running the wrapper: %v", err)
 	}
 }
+
+// `missing --root R DIR` scans DIR inside the root, as `tree --root` takes
+// its FILE inside it.
+func TestMissingInRoot(t *testing.T) {
+	root := testenv.ForeignRoot(t)
+	code, out, errs := runCmd("missing", "--root", root, "/usr/bin")
+	if code != 0 || errs != "" || !strings.Contains(out, "/usr/bin: 1 dynamically linked ELF files, 0 with missing libraries") {
+		t.Errorf("exit %d\nstdout %q\nstderr %.500q", code, out, errs)
+	}
+}
