@@ -199,11 +199,25 @@ func runSection(ctx context.Context, r reporter, timeout time.Duration) Section 
 		s.Elapsed = time.Since(start)
 		return s
 	case <-ctx.Done():
+	}
+	// A section that honours ctx stops its scan and returns what it found
+	// with a note; give it a moment to do so before giving up on it.
+	grace := time.NewTimer(stopGrace)
+	defer grace.Stop()
+	select {
+	case s := <-done:
+		s.Elapsed = time.Since(start)
+		return s
+	case <-grace.C:
 		s := Section{Name: r.name, Title: r.title, Elapsed: time.Since(start)}
 		s.Miss("gave up after %v: %v", timeout, ctx.Err())
 		return s
 	}
 }
+
+// stopGrace is how long a section may take, after its deadline, to return
+// what it found so far.
+const stopGrace = 250 * time.Millisecond
 
 func writeText(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "hostkit host report, %s\n", rep.Generated.Format(time.RFC3339))

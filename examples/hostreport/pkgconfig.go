@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hostkit-dev/hostkit/mesonbuild/pkgconfig"
@@ -35,6 +37,17 @@ func reportPkgconfig(ctx context.Context, s *Section) {
 	} else {
 		s.Add("search path", strings.Join(data.SearchPath, "\n"))
 	}
+	// pkgconf skips a search entry that is not a directory; the client's
+	// listing would open it, and a FIFO there blocks until a writer comes.
+	// List with the environment's entries that are not directories left
+	// out, and say which.
+	if env, skipped := withoutNonDirectories(os.Environ()); len(skipped) > 0 {
+		s.Miss("PKG_CONFIG_PATH/PKG_CONFIG_LIBDIR entries that are not directories, skipped as pkgconf does: %s", strings.Join(skipped, ", "))
+		if c, err = pkgconfig.New(pkgconfig.Options{Env: env}); err != nil {
+			s.Miss("cannot set up a pkg-config client: %v", err)
+			return
+		}
+	}
 	pkgs, bad := c.List()
 	data.Modules = len(pkgs)
 	s.Addf("modules", "%d", len(pkgs))
@@ -48,9 +61,9 @@ func reportPkgconfig(ctx context.Context, s *Section) {
 		s.Add("unusable .pc files", strings.Join(lines, "\n"))
 	}
 	var broken []string
-	for _, p := range pkgs {
+	for i, p := range pkgs {
 		if ctx.Err() != nil {
-			s.Miss("stopped checking Requires after %d modules: %v", len(pkgs), ctx.Err())
+			s.Miss("stopped checking Requires after %d of %d modules: %v", i, len(pkgs), ctx.Err())
 			break
 		}
 		if err := c.Check(p.Path); err != nil {
@@ -75,4 +88,29 @@ func reportPkgconfig(ctx context.Context, s *Section) {
 	} else if ctx.Err() == nil {
 		s.Add("broken Requires", "none")
 	}
+}
+
+// withoutNonDirectories returns env with the PKG_CONFIG_PATH and
+// PKG_CONFIG_LIBDIR entries that exist but are not directories (a FIFO, a
+// file, a device) removed, and those entries. A variable left empty stays
+// set, so an emptied PKG_CONFIG_LIBDIR still replaces the default path.
+func withoutNonDirectories(env []string) ([]string, []string) {
+	var out, skipped []string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "PKG_CONFIG_PATH" && k != "PKG_CONFIG_LIBDIR" {
+			out = append(out, kv)
+			continue
+		}
+		var keep []string
+		for _, d := range filepath.SplitList(v) {
+			if fi, err := os.Stat(d); d != "" && err == nil && !fi.IsDir() {
+				skipped = append(skipped, d)
+				continue
+			}
+			keep = append(keep, d)
+		}
+		out = append(out, k+"="+strings.Join(keep, string(filepath.ListSeparator)))
+	}
+	return out, skipped
 }

@@ -66,6 +66,12 @@ func reportWebdeploy(ctx context.Context, s *Section, configFile, webroot string
 		s.Miss("no webhookd configuration at %s (give one with --webdeploy-config)", strings.Join(webdeployConfigPaths, ", "))
 	default:
 		data.Config = configFile
+		// Only a regular file is read: opening a FIFO would block.
+		if fi, err := os.Stat(configFile); err == nil && !fi.Mode().IsRegular() {
+			s.Add("webhook config", configFile)
+			s.Miss("%s is not a regular file (%s)", configFile, fi.Mode().Type())
+			break
+		}
 		cfg, err := webdeploy.LoadConfig(configFile)
 		switch {
 		case errors.Is(err, fs.ErrPermission):

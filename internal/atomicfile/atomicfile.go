@@ -18,12 +18,31 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"unicode/utf8"
 )
 
 // TempPrefix starts the name of every temporary file this package creates;
 // a file with this prefix left in a directory is debris of a killed writer
 // and safe to delete.
 const TempPrefix = ".hostkit-tmp-"
+
+// maxTempBase bounds how much of the target's name goes into a temporary
+// name, so that the prefix and the random or pid suffix still fit in
+// NAME_MAX (255 bytes) when the target's own name is that long.
+const maxTempBase = 200
+
+// tempBase returns base shortened to maxTempBase bytes, cut before a UTF-8
+// sequence rather than inside one.
+func tempBase(base string) string {
+	if len(base) <= maxTempBase {
+		return base
+	}
+	i := maxTempBase
+	for i > 0 && !utf8.RuneStart(base[i]) {
+		i--
+	}
+	return base[:i]
+}
 
 // Options control how a file is replaced.
 type Options struct {
@@ -110,7 +129,7 @@ func Create(name string, opt Options) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, TempPrefix+base+"-*")
+	tmp, err := os.CreateTemp(dir, TempPrefix+tempBase(base)+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("atomicfile: creating a temporary file beside %s: %w", name, err)
 	}
@@ -236,7 +255,7 @@ func Symlink(target, name string) error {
 		dir = "."
 	}
 	for i := 0; ; i++ {
-		tmp := filepath.Join(dir, fmt.Sprintf("%s%s-%d-%d", TempPrefix, base, os.Getpid(), i))
+		tmp := filepath.Join(dir, fmt.Sprintf("%s%s-%d-%d", TempPrefix, tempBase(base), os.Getpid(), i))
 		err := os.Symlink(target, tmp)
 		if errors.Is(err, fs.ErrExist) && i < 100 {
 			continue

@@ -270,3 +270,30 @@ func assertNoDebris(t *testing.T, dir string) {
 		}
 	}
 }
+
+// A name as long as the file system allows (NAME_MAX, 255 bytes here) can
+// be replaced and linked: the temporary name beside it must not be longer.
+func TestLongNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{200, 230, 255} {
+		p := filepath.Join(dir, strings.Repeat("n", n))
+		// The file system takes the name itself.
+		if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
+			t.Fatalf("os.WriteFile of a %d-byte name: %v", n, err)
+		}
+		if err := WriteFile(p, []byte("new"), 0o644); err != nil {
+			t.Errorf("WriteFile of a %d-byte name: %v", n, err)
+		} else {
+			checkFile(t, p, "new", 0o640)
+		}
+		l := filepath.Join(dir, strings.Repeat("l", n))
+		for _, target := range []string{"a", "b"} {
+			if err := Symlink(target, l); err != nil {
+				t.Errorf("Symlink of a %d-byte name: %v", n, err)
+			} else if got, err := os.Readlink(l); err != nil || got != target {
+				t.Errorf("Readlink = %q, %v; want %q", got, err, target)
+			}
+		}
+	}
+	assertNoDebris(t, dir)
+}

@@ -4,7 +4,9 @@
 // files) lives in one prefix directory under the test's temporary
 // directory; it listens only on loopback ports; it runs in a process group
 // of its own, which is stopped as a whole when the test ends, so no worker
-// outlives the test. Start returns once the master has written its pid file
+// outlives the test. A small watchdog (/bin/sh) kills that group if the
+// test binary itself dies first (go test -timeout, ^C, SIGKILL), when no
+// cleanup runs. Start returns once the master has written its pid file
 // and every port it was asked to listen on accepts connections; if nginx
 // exits first, the test fails with the end of its error log.
 //

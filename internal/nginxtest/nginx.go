@@ -112,13 +112,8 @@ func start(ctx context.Context, bin string, cfg Config) (*Server, error) {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		s.Ports = s.Ports[:0]
-		for range cfg.Ports {
-			p, err := freePort()
-			if err != nil {
-				return nil, err
-			}
-			s.Ports = append(s.Ports, p)
+		if s.Ports, err = pickPorts(cfg.Ports); err != nil {
+			return nil, err
 		}
 		servers := ""
 		if cfg.Servers != nil {

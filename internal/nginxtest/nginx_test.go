@@ -278,3 +278,23 @@ func TestFreePort(t *testing.T) {
 		u.Close()
 	}
 }
+
+// The ports of one configuration are distinct: nginx refuses a duplicate
+// listen outright ("a duplicate listen"), which Start does not retry. The
+// kernel may offer a port again once its listener is closed (about once in
+// 10^4 pairs here), so this draws many sets.
+func TestPickPortsDistinct(t *testing.T) {
+	for i := range 10000 {
+		ports, err := pickPorts(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, p := range ports {
+			if seen[p] {
+				t.Fatalf("draw %d: ports %v repeat %d", i, ports, p)
+			}
+			seen[p] = true
+		}
+	}
+}

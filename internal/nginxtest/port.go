@@ -20,24 +20,37 @@ func FreePort(t testing.TB) int {
 }
 
 func freePort() (int, error) {
-	// Listeners stay open until a port is found, so that the kernel does
-	// not offer a rejected port again.
+	ports, err := pickPorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return ports[0], nil
+}
+
+// pickPorts returns n distinct loopback ports, each free for TCP and UDP a
+// moment ago. Every listener stays open until all n are found, so that the
+// kernel offers neither a rejected port nor an already picked one again.
+func pickPorts(n int) ([]int, error) {
 	var held []net.Listener
 	defer func() {
 		for _, l := range held {
 			l.Close()
 		}
 	}()
-	for range 100 {
+	var ports []int
+	for len(ports) < n {
+		if len(held) == 100*n {
+			return nil, fmt.Errorf("finding a free port: only %d of %d TCP ports were free for UDP too", len(ports), len(held))
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %w", err)
+			return nil, fmt.Errorf("finding a free port: %w", err)
 		}
 		held = append(held, l)
 		if u, err := net.ListenPacket("udp", l.Addr().String()); err == nil {
 			u.Close()
-			return l.Addr().(*net.TCPAddr).Port, nil
+			ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 		}
 	}
-	return 0, fmt.Errorf("finding a free port: no TCP port among %d was free for UDP too", len(held))
+	return ports, nil
 }

@@ -21,7 +21,20 @@ type proc struct {
 	exited   chan struct{}
 	waitErr  error
 	stopOnce sync.Once
+
+	// watchdog kills the group when the test binary dies before stop
+	// runs (go test -timeout, ^C, SIGKILL): it waits for the end of a
+	// pipe whose only writer is lifeline, which the kernel closes when
+	// this process ends. The group is out of reach of the terminal's
+	// signals and its master's workers do not die with the master, so
+	// nothing else would end them.
+	watchdog *exec.Cmd
+	lifeline *os.File
 }
+
+// watchdogScript waits for end of file on stdin, then kills the process
+// group given as $1.
+const watchdogScript = `read _ || :; kill -s KILL -- -"$1" 2>/dev/null`
 
 func startProc(bin, outPath string, args []string) (*proc, error) {
 	f, err := os.Create(outPath)
@@ -42,7 +55,32 @@ func startProc(bin, outPath string, args []string) (*proc, error) {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
 	}()
+	if err := p.startWatchdog(); err != nil {
+		p.stop()
+		return nil, err
+	}
 	return p, nil
+}
+
+// startWatchdog starts the process that ends the group if this process
+// dies first (see proc.watchdog).
+func (p *proc) startWatchdog() error {
+	r, w, err := os.Pipe() // close-on-exec: nginx and other children never hold w
+	if err != nil {
+		return fmt.Errorf("nginx watchdog: %w", err)
+	}
+	defer r.Close()
+	wd := exec.Command("/bin/sh", "-c", watchdogScript, "nginxtest-watchdog", strconv.Itoa(p.pid()))
+	wd.Stdin = r
+	// Its own group too, so that ^C on the terminal reaches the test
+	// binary (whose death it then sees) but not the watchdog.
+	wd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := wd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("nginx watchdog: %w", err)
+	}
+	p.watchdog, p.lifeline = wd, w
+	return nil
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
@@ -61,6 +99,13 @@ func (p *proc) running() bool {
 // left of the group.
 func (p *proc) stop() {
 	p.stopOnce.Do(func() {
+		// The watchdog goes first (killed, so it kills nothing): the
+		// group is stopped below, and its pid may be reused after.
+		if p.watchdog != nil {
+			_ = p.watchdog.Process.Kill()
+			_ = p.watchdog.Wait()
+			p.lifeline.Close()
+		}
 		pgid := p.pid()
 		if p.running() {
 			_ = syscall.Kill(pgid, syscall.SIGTERM)

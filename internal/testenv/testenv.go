@@ -82,6 +82,7 @@ var toolPackages = map[string]string{
 	"lego":                "lego",
 	"bash":                "bash",
 	"ip":                  "iproute2",
+	"dpkg-query":          "dpkg",
 }
 
 // goTools maps commands installed with `go install` to their install path.
@@ -237,10 +238,28 @@ func parseKernelVersion(s string) (major, minor int, err error) {
 	return major, minor, nil
 }
 
-// DebianPackageInstalled reports whether dpkg says the package is installed.
+// DebianPackageInstalled reports whether dpkg says the package is installed
+// (for any architecture). What counts is dpkg's status word, not the
+// selection: a package on hold ("hold ok installed") is installed, and so is
+// one that is configured but has triggers pending or awaited, as dpkg itself
+// counts them when it checks dependencies.
 func DebianPackageInstalled(pkg string) bool {
-	out, err := exec.Command("dpkg-query", "-W", "-f=${Status}", pkg).Output()
-	return err == nil && strings.Contains(string(out), "install ok installed")
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Status}\n", pkg).Output()
+	if err != nil {
+		return false
+	}
+	// One line per installed or known instance: "WANT FLAG STATUS".
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[1] != "ok" {
+			continue
+		}
+		switch f[2] {
+		case "installed", "triggers-pending", "triggers-awaited":
+			return true
+		}
+	}
+	return false
 }
 
 // RequireDebianPackage marks the test unavailable unless the Debian package

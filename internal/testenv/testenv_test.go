@@ -161,3 +161,60 @@ func TestKernelAndUserNamespace(t *testing.T) {
 		RequireUserNamespace(t)
 	}
 }
+
+// DebianPackageInstalled asks the real dpkg-query, here of a private status
+// database (DPKG_ADMINDIR): a package on hold or with triggers pending is
+// installed; one only unpacked, or removed with its configuration kept, is not.
+func TestDebianPackageInstalledStates(t *testing.T) {
+	RequireTool(t, "dpkg-query")
+	admin := t.TempDir()
+	for _, d := range []string{"info", "updates"} {
+		if err := os.Mkdir(filepath.Join(admin, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{
+		"hk-installed":        true,
+		"hk-held":             true,
+		"hk-triggers-pending": true,
+		"hk-triggers-awaited": true,
+		"hk-deinstall":        true, // selected for removal, still installed
+		"hk-unpacked":         false,
+		"hk-half-configured":  false,
+		"hk-config-files":     false,
+		"hk-multiarch":        true, // installed for one architecture
+		"hk-absent":           false,
+	}
+	stanzas := [][2]string{
+		{"hk-installed", "install ok installed"},
+		{"hk-held", "hold ok installed"},
+		{"hk-triggers-pending", "install ok triggers-pending"},
+		{"hk-triggers-awaited", "install ok triggers-awaited"},
+		{"hk-deinstall", "deinstall ok installed"},
+		{"hk-unpacked", "install ok unpacked"},
+		{"hk-half-configured", "install ok half-configured"},
+		{"hk-config-files", "deinstall ok config-files"},
+	}
+	var b strings.Builder
+	for _, s := range stanzas {
+		fmt.Fprintf(&b, "Package: %s\nStatus: %s\nArchitecture: all\nVersion: 1\nMaintainer: x <x@example.org>\nDescription: test\n", s[0], s[1])
+		switch s[1] {
+		case "install ok triggers-pending":
+			b.WriteString("Triggers-Pending: hk-trigger\n")
+		case "install ok triggers-awaited":
+			b.WriteString("Triggers-Awaited: hk-installed\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Package: hk-multiarch\nStatus: deinstall ok config-files\nArchitecture: arm64\nMulti-Arch: same\nVersion: 1\nMaintainer: x <x@example.org>\nDescription: test\n\n")
+	b.WriteString("Package: hk-multiarch\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nVersion: 1\nMaintainer: x <x@example.org>\nDescription: test\n\n")
+	if err := os.WriteFile(filepath.Join(admin, "status"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DPKG_ADMINDIR", admin)
+	for pkg, w := range want {
+		if got := DebianPackageInstalled(pkg); got != w {
+			t.Errorf("DebianPackageInstalled(%q) = %v, want %v", pkg, got, w)
+		}
+	}
+}
