@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -128,10 +130,38 @@ type BuildConfig struct {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// maxConfigSize bounds a configuration file.
+const maxConfigSize = 16 << 20
+
+// readConfigFile reads a regular file of at most maxConfigSize bytes; a
+// FIFO is refused without waiting for a writer (O_NONBLOCK).
+func readConfigFile(file string) ([]byte, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxConfigSize)
+	}
+	return data, nil
+}
+
 // LoadConfig reads and validates a configuration file. Errors are
 // *ConfigError values naming the file and the key.
 func LoadConfig(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
+	data, err := readConfigFile(file)
 	if err != nil {
 		return nil, &ConfigError{File: file, Msg: err.Error(), Err: err}
 	}
@@ -327,7 +357,7 @@ func (h *HookConfig) validate(key string, sites map[string]bool) error {
 	case h.Secret != "":
 		h.secret = []byte(h.Secret)
 	case h.SecretFile != "":
-		b, err := os.ReadFile(h.SecretFile)
+		b, err := readConfigFile(h.SecretFile)
 		if err != nil {
 			return &ConfigError{Key: key + ".secret_file", Msg: err.Error(), Err: err}
 		}

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hostkit-dev/hostkit/webdeploy"
 )
@@ -121,4 +123,32 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A FIFO given as the configuration or as a secret file is refused at
+// once, not waited on.
+func TestLoadConfigRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cf := filepath.Join(dir, "webdeploy.json")
+	os.WriteFile(cf, []byte(strings.Replace(validConfig, `"secret": "s3cr3t"`, `"secret_file": "`+fifo+`"`, 1)), 0o600)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, file := range []string{fifo, cf} {
+			_, err := webdeploy.LoadConfig(file)
+			var ce *webdeploy.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("LoadConfig with a FIFO (%s): %v", file, err)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("LoadConfig blocked on a FIFO")
+	}
 }

@@ -58,7 +58,7 @@ func (s *Source) gitEnv() ([]string, error) {
 		env = append(env, "GIT_SSH_COMMAND=ssh -i "+q+" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new")
 	}
 	if s.TokenFile != "" {
-		tok, err := os.ReadFile(s.TokenFile)
+		tok, err := readConfigFile(s.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("token_file: %w", err)
 		}

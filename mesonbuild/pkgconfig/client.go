@@ -1,6 +1,7 @@
 package pkgconfig
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -636,6 +637,13 @@ func (c *Client) loadBytes(m *loadMem, n int, uninstalled bool) (*Package, error
 	return p, err, probeRead
 }
 
+// maxFileSize bounds what is read of one .pc file (real ones are a few
+// KiB): a name that leads to a device such as /dev/zero ends with an error
+// instead of filling memory.
+const maxFileSize = 16 << 20
+
+var errFileTooLarge = errors.New("larger than 16 MiB: not a .pc file")
+
 // readFile reads the rest of fd into m's text and returns it as bytes and
 // as a string over the same memory (which is never written again).
 func (m *loadMem) readFile(fd int) ([]byte, string, error) {
@@ -662,6 +670,10 @@ func (m *loadMem) readFile(fd int) ([]byte, string, error) {
 			break
 		}
 		m.text = m.text[:len(m.text)+n]
+		if len(m.text)-start > maxFileSize {
+			m.text = m.text[:start]
+			return nil, "", errFileTooLarge
+		}
 	}
 	return m.text[start:len(m.text):len(m.text)], m.textString(start), nil
 }
@@ -669,7 +681,9 @@ func (m *loadMem) readFile(fd int) ([]byte, string, error) {
 // dirNames lists a directory in the order the kernel returns it
 // (readdir order, which pkgconf's scans follow).
 func dirNames(dir string) []string {
-	f, err := os.Open(dir)
+	// O_DIRECTORY|O_NONBLOCK: a FIFO on the search path fails at once
+	// instead of blocking the open
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil
 	}
