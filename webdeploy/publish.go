@@ -77,6 +77,11 @@ func parseRelease(name string) (t time.Time, commit string, ok bool) {
 func (p *Publisher) Publish(ctx context.Context, src, commit string) (Release, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	unlock, err := p.lockWebroot(ctx)
+	if err != nil {
+		return Release{}, err
+	}
+	defer unlock()
 	short := commit
 	if len(short) > 12 {
 		short = short[:12]
@@ -202,10 +207,23 @@ func (p *Publisher) Releases() ([]Release, error) {
 }
 
 // Rollback points current at the named kept release; with name "" at the
-// release published before the live one.
+// release published before the live one. It waits for a publish of
+// another process to finish (see RollbackContext).
 func (p *Publisher) Rollback(name string) (Release, error) {
+	return p.RollbackContext(context.Background(), name)
+}
+
+// RollbackContext is Rollback waiting at most until ctx ends for the
+// webroot's lock, which every Publisher of any process holds while it
+// publishes, prunes or rolls back.
+func (p *Publisher) RollbackContext(ctx context.Context, name string) (Release, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	unlock, err := p.lockWebroot(ctx)
+	if err != nil {
+		return Release{}, err
+	}
+	defer unlock()
 	rs, err := p.Releases()
 	if err != nil {
 		return Release{}, err
@@ -239,6 +257,11 @@ func (p *Publisher) Rollback(name string) (Release, error) {
 func (p *Publisher) Prune() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	unlock, err := p.lockWebroot(context.Background())
+	if err != nil {
+		return nil
+	}
+	defer unlock()
 	return append(p.removeDebris(), p.pruneLocked()...)
 }
 
@@ -265,8 +288,15 @@ func (p *Publisher) pruneLocked() []string {
 }
 
 func (p *Publisher) removeDebris() []string {
-	ents, _ := os.ReadDir(p.releases())
 	var removed []string
+	// a current link being replaced when the process died
+	// (internal/atomicfile's temporary name for it)
+	for _, n := range p.linkDebris() {
+		if os.Remove(filepath.Join(p.Webroot, n)) == nil {
+			removed = append(removed, n)
+		}
+	}
+	ents, _ := os.ReadDir(p.releases())
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), atomicfile.TempPrefix) {
 			if os.RemoveAll(filepath.Join(p.releases(), e.Name())) == nil {
@@ -275,6 +305,19 @@ func (p *Publisher) removeDebris() []string {
 		}
 	}
 	return removed
+}
+
+// linkDebris lists the temporary links an interrupted switch of current
+// left in the webroot.
+func (p *Publisher) linkDebris() []string {
+	ents, _ := os.ReadDir(p.Webroot)
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), atomicfile.TempPrefix+CurrentLink+"-") && e.Type()&fs.ModeSymlink != 0 {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // Health describes a webroot's publish layout.
@@ -318,6 +361,7 @@ func (p *Publisher) Check() Health {
 	if err != nil {
 		h.Problems = append(h.Problems, err.Error())
 	}
+	h.Debris = p.linkDebris()
 	ents, _ := os.ReadDir(p.releases())
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), atomicfile.TempPrefix) {

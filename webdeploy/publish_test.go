@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hostkit-dev/hostkit/internal/testenv"
 )
 
 func writeTree(t testing.TB, root string, files map[string]string) {
@@ -252,5 +254,92 @@ func BenchmarkPublish100Files(b *testing.B) {
 		if _, err := p.Publish(context.Background(), src, commitN(i)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Another process holding the webroot's lock (a publish of the server,
+// here flock(1)) makes Rollback and Publish wait; with their context
+// ended they give up and change nothing. Once the lock is free they run.
+func TestPublisherWaitsForAnotherProcess(t *testing.T) {
+	flock := testenv.RequireTool(t, "flock")
+	webroot := t.TempDir()
+	p := NewPublisher(webroot, 5)
+	ctx := context.Background()
+	var names []string
+	for i := 1; i <= 2; i++ {
+		src := t.TempDir()
+		writeTree(t, src, map[string]string{"index.html": fmt.Sprint("v", i)})
+		r, err := p.Publish(ctx, src, commitN(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, r.Name)
+	}
+	// -o: the lock stays with flock itself, not with the shell it runs
+	holder := exec.Command(flock, "-o", filepath.Join(webroot, lockFile), "-c", "echo locked; exec sleep 60")
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); holder.Wait() }
+	t.Cleanup(stop)
+	buf := make([]byte, 7)
+	if _, err := out.Read(buf); err != nil || string(buf) != "locked\n" {
+		t.Fatalf("flock holder: %q %v", buf, err)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := p.RollbackContext(short, names[0]); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("rollback while another process holds the lock: %v", err)
+	}
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"index.html": "v3"})
+	short2, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel2()
+	if _, err := p.Publish(short2, src, commitN(3)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("publish while another process holds the lock: %v", err)
+	}
+	if got := readLive(t, webroot, "index.html"); got != "v2" {
+		t.Fatalf("live changed while locked out: %q", got)
+	}
+	if rs, _ := p.Releases(); len(rs) != 2 {
+		t.Fatalf("releases while locked out: %+v", rs)
+	}
+
+	stop()
+	if _, err := p.Rollback(names[0]); err != nil || readLive(t, webroot, "index.html") != "v1" {
+		t.Fatalf("rollback after the lock was released: %v", err)
+	}
+}
+
+// A current link left half-switched by a crash (atomicfile's temporary
+// link in the webroot) is reported by Check and removed by Prune; the
+// live release is untouched.
+func TestLinkDebrisReportedAndRemoved(t *testing.T) {
+	webroot := t.TempDir()
+	p := NewPublisher(webroot, 5)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"index.html": "v1"})
+	r, err := p.Publish(context.Background(), src, commitN(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	debris := ".hostkit-tmp-" + CurrentLink + "-4242-0"
+	if err := os.Symlink(filepath.Join(ReleasesDir, r.Name), filepath.Join(webroot, debris)); err != nil {
+		t.Fatal(err)
+	}
+	if h := p.Check(); len(h.Debris) != 1 || h.Debris[0] != debris {
+		t.Fatalf("Check debris %v, want [%s]", h.Debris, debris)
+	}
+	if removed := p.Prune(); len(removed) != 1 || removed[0] != debris {
+		t.Fatalf("Prune removed %v", removed)
+	}
+	if _, err := os.Lstat(filepath.Join(webroot, debris)); !os.IsNotExist(err) || readLive(t, webroot, "index.html") != "v1" {
+		t.Fatalf("after Prune: %v, live %q", err, readLive(t, webroot, "index.html"))
 	}
 }

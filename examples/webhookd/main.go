@@ -8,7 +8,7 @@
 //
 //	webhookd [serve] -config FILE [-listen ADDR | -socket PATH] [-tls-cert F -tls-key F] [-grace D] [-status]
 //	webhookd status -config FILE [-site NAME] [-json]
-//	webhookd rollback -config FILE -site NAME [-to RELEASE]
+//	webhookd rollback -config FILE -site NAME [-to RELEASE] [-wait DURATION]
 //	webhookd send -url URL -provider P -secret-file F [-event push] [-file PAYLOAD.json | -ref R -commit C -repo O/N]
 //
 // Hooks are served at /hooks/<id>. With -status, GET /status answers the
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "status":
 		return status(args, stdout, stderr)
 	case "rollback":
-		return rollback(args, stdout, stderr)
+		return rollback(ctx, args, stdout, stderr)
 	case "send":
 		return send(ctx, args, stdout, stderr)
 	case "help":
@@ -323,12 +323,13 @@ func status(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func rollback(args []string, stdout, stderr io.Writer) int {
+func rollback(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("webhookd rollback", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "configuration file (JSON)")
 	site := fs.String("site", "", "site to roll back (required)")
 	to := fs.String("to", "", "release name to make live (default: the one before the live release)")
+	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for a running publish of the server to finish")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -341,7 +342,9 @@ func rollback(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "webhookd:", err)
 		return 1
 	}
-	r, err := webdeploy.NewPublisher(sc.Webroot, sc.Keep).Rollback(*to)
+	ctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	r, err := webdeploy.NewPublisher(sc.Webroot, sc.Keep).RollbackContext(ctx, *to)
 	if err != nil {
 		fmt.Fprintln(stderr, "webhookd:", err)
 		return 1
