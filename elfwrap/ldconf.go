@@ -9,8 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // maxIncludeDepth bounds ld.so.conf include nesting (ldconfig has no limit
@@ -147,6 +149,7 @@ func cleanRoot(root string) string {
 func globInRoot(root, pattern string) ([]string, error) {
 	if cleanRoot(root) == "" {
 		m, err := filepath.Glob(pattern)
+		m = slices.DeleteFunc(m, func(match string) bool { return !leadingDotsMatched(pattern, match) })
 		sort.Strings(m)
 		return m, err
 	}
@@ -168,7 +171,7 @@ func globInRoot(root, pattern string) ([]string, error) {
 			if err != nil {
 				continue
 			}
-			f, err := os.Open(hd)
+			f, err := os.OpenFile(hd, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
 			if err != nil {
 				continue
 			}
@@ -176,6 +179,9 @@ func globInRoot(root, pattern string) ([]string, error) {
 			f.Close()
 			sort.Strings(names)
 			for _, n := range names {
+				if strings.HasPrefix(n, ".") && !strings.HasPrefix(c, ".") {
+					continue // glob(3): a leading dot is matched only by a dot
+				}
 				if ok, _ := path.Match(c, n); ok {
 					next = append(next, d+"/"+n)
 				}
@@ -193,6 +199,22 @@ func globInRoot(root, pattern string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// leadingDotsMatched applies glob(3)'s rule that Go's filepath.Glob does
+// not: a name starting with a dot is matched only by a pattern component
+// that starts with a dot (ldconfig's `include *.conf` skips .x.conf).
+func leadingDotsMatched(pattern, match string) bool {
+	pc, mc := strings.Split(pattern, "/"), strings.Split(match, "/")
+	if len(pc) != len(mc) {
+		return true
+	}
+	for i := range mc {
+		if strings.HasPrefix(mc[i], ".") && !strings.HasPrefix(pc[i], ".") {
+			return false
+		}
+	}
+	return true
 }
 
 func hasGlobMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }

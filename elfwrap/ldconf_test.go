@@ -274,3 +274,39 @@ func TestParseLDConfRootLine(t *testing.T) {
 		t.Errorf("ParseLDConf = %q, ldconfig -r reads %q", got, want)
 	}
 }
+
+// glob(3), which ldconfig uses for `include`, does not let `*` match a
+// leading dot; Go's filepath.Glob does. A hidden .c.conf beside b.conf is
+// skipped by ldconfig -r, by ParseLDConf in a root and on the host.
+func TestIncludeGlobSkipsDotFiles(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"etc/ld.so.conf":             "/opt/a\ninclude /etc/ld.so.conf.d/*.conf\n",
+		"etc/ld.so.conf.d/b.conf":    "/opt/b\n",
+		"etc/ld.so.conf.d/.c.conf":   "/opt/c\n",
+		"etc/ld.so.conf.d/.d/x.conf": "/opt/d\n",
+	})
+	for _, d := range []string{"opt/a", "opt/b", "opt/c", "opt/d"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := ldconfigDirs(t, root)
+	if !cmp.Equal(want, []string{"/opt/a", "/opt/b"}) {
+		t.Fatalf("ldconfig -r read %v; the test expects /opt/a and /opt/b", want)
+	}
+	got, err := ParseLDConf(root, "/etc/ld.so.conf")
+	if err != nil || !cmp.Equal(got, want) {
+		t.Errorf("ParseLDConf in a root = %v, %v; ldconfig -r reads %v", got, err, want)
+	}
+	// On the host (no root): the same files through absolute paths.
+	host := filepath.Join(t.TempDir(), "ld.so.conf")
+	d := filepath.Join(root, "etc/ld.so.conf.d")
+	if err := os.WriteFile(host, []byte("include "+d+"/*.conf\ninclude "+d+"/*/x.conf\ninclude "+d+"/.*.conf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ParseLDConf("", host)
+	if err != nil || !cmp.Equal(got, []string{"/opt/b", "/opt/c"}) {
+		t.Errorf("ParseLDConf on the host = %v, %v; want /opt/b (*.conf) and /opt/c (.*.conf), not /opt/d (*/ does not match .d)", got, err)
+	}
+}
