@@ -67,7 +67,8 @@ func backlightDir(sysRoot string) string {
 
 // ListBacklights returns every backlight device under
 // <sysRoot>/class/backlight ("" means /sys). A missing class directory
-// gives an empty list.
+// gives an empty list; a device that goes away while the list is read
+// (a monitor unplugged) is left out.
 func ListBacklights(sysRoot string) ([]Backlight, error) {
 	dir := backlightDir(sysRoot)
 	ents, err := os.ReadDir(dir)
@@ -81,6 +82,11 @@ func ListBacklights(sysRoot string) ([]Backlight, error) {
 	for _, e := range ents {
 		b, err := ReadBacklight(sysRoot, e.Name())
 		if err != nil {
+			// Unplugged while listed: the entry's device is gone (its
+			// symlink dangles, or the entry itself went). Not listed.
+			if _, serr := os.Stat(filepath.Join(dir, e.Name())); errors.Is(err, fs.ErrNotExist) && errors.Is(serr, fs.ErrNotExist) {
+				continue
+			}
 			return out, err
 		}
 		out = append(out, b)

@@ -72,6 +72,11 @@ func DetectOne(ctx context.Context, bus Bus, opts *Options) Display {
 		d.MCCSVersion = Version{byte(r.Value >> 8), byte(r.Value)}
 	case errors.Is(err, ErrUnsupported):
 		d.DDC = true // answered, just without a version
+	case errors.Is(err, ErrNullReply):
+		// Only null messages: a well-formed DDC/CI answer, the way some
+		// displays say "unsupported" (ddcutil too counts it as working
+		// communication).
+		d.DDC = true
 	default:
 		d.Err = errors.Join(d.Err, err)
 	}

@@ -97,7 +97,8 @@ type BusError struct {
 	Err error
 	// Hint says what a person can do about it, or is empty.
 	Hint string
-	// Kind is one of ErrBusy, ErrPermission, ErrNoI2CDev, or nil.
+	// Kind is one of ErrBusy, ErrPermission, ErrNoI2CDev, ErrNoDevice,
+	// ErrMalformed (a transfer the kernel would refuse), or nil.
 	Kind error
 }
 

@@ -21,6 +21,11 @@ const (
 	ioctlI2CSlaveForce = 0x0706
 	ioctlI2CRdwr       = 0x0707
 	i2cMsgRead         = 0x0001
+	// i2cRdwrMaxMsgs is I2C_RDWR_IOCTL_MAX_MSGS and i2cMaxMsgLen the
+	// largest message i2c-dev accepts; beyond either I2C_RDWR fails with
+	// EINVAL (and plain read/write are cut to 8192 bytes).
+	i2cRdwrMaxMsgs = 42
+	i2cMaxMsgLen   = 8192
 )
 
 // i2cSys is the system-call boundary of the i2c-dev bus. The real one
@@ -170,7 +175,9 @@ func (b *I2CBus) UsesFallback() bool {
 
 // Transfer implements Bus with one I2C_RDWR ioctl. When the driver refuses
 // I2C_RDWR with EINVAL (Nvidia), it switches for good to I2C_SLAVE plus
-// plain read and write calls, one per message.
+// plain read and write calls, one per message. A transaction of more than
+// 42 messages, or a message over 8192 bytes, is refused with ErrMalformed
+// (i2c-dev's limits).
 func (b *I2CBus) Transfer(ctx context.Context, msgs ...Msg) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -179,6 +186,23 @@ func (b *I2CBus) Transfer(ctx context.Context, msgs ...Msg) error {
 	defer b.mu.Unlock()
 	if b.closed {
 		return &BusError{Bus: b.path, Op: "transfer", Err: os.ErrClosed}
+	}
+	// The kernel refuses oversized transfers with EINVAL, the errno that
+	// also means "this driver has no I2C_RDWR": refuse them here, so that
+	// bad input cannot switch the bus to the fallback for good.
+	if len(msgs) > i2cRdwrMaxMsgs {
+		return &BusError{Bus: b.path, Op: "transfer", Kind: ErrMalformed,
+			Err: fmt.Errorf("%d messages in one transaction, i2c-dev takes at most %d", len(msgs), i2cRdwrMaxMsgs)}
+	}
+	for i, m := range msgs {
+		if len(m.Buf) > i2cMaxMsgLen {
+			dir := "write"
+			if m.Read {
+				dir = "read"
+			}
+			return &BusError{Bus: b.path, Op: "transfer", Kind: ErrMalformed,
+				Err: fmt.Errorf("message %d, a %s of %d bytes at 0x%02X, is longer than the %d bytes i2c-dev takes", i, dir, len(m.Buf), m.Addr, i2cMaxMsgLen)}
+		}
 	}
 	if !b.fallback {
 		err := b.sys.rdwr(b.fd, msgs)

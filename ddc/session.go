@@ -553,8 +553,13 @@ func (s *Session) ReadEDID(ctx context.Context) ([]byte, error) {
 	return ReadEDID(ctx, s.bus)
 }
 
+// edidReadTries is how often a block is read until it is valid (the
+// kernel's drm_edid.c tries four times).
+const edidReadTries = 4
+
 // ReadEDID reads the EDID from bus without DDC/CI timing or locking (the
 // EEPROM at 0x50 needs neither); Session.ReadEDID locks the bus first.
+// Each block is read up to four times until its checksum is right.
 func ReadEDID(ctx context.Context, bus Bus) ([]byte, error) {
 	readBlock := func(n int) ([]byte, error) {
 		buf := make([]byte, EDIDBlockSize)
@@ -571,7 +576,32 @@ func ReadEDID(ctx context.Context, bus Bus) ([]byte, error) {
 		}
 		return buf, nil
 	}
-	b0, err := readBlock(0)
+	// As the kernel's DRM core does, read a block up to four times until
+	// its checksum (and the base block's header) is right: a glitch on
+	// the wires must not hand out a corrupt EDID, nor a wrong extension
+	// count. A block still wrong after that is returned as read (the
+	// parser reports its checksum).
+	readValid := func(n int) ([]byte, error) {
+		var b []byte
+		for try := 0; try < edidReadTries; try++ {
+			var err error
+			if b, err = readBlock(n); err != nil {
+				return nil, err
+			}
+			var sum byte
+			for _, c := range b {
+				sum += c
+			}
+			if sum == 0 && (n != 0 || bytes.Equal(b[:8], edidHeader)) {
+				break
+			}
+			if n == 0 && try == 0 && allZero(b) {
+				break // nothing drives the bus: no EDID, no use retrying
+			}
+		}
+		return b, nil
+	}
+	b0, err := readValid(0)
 	if err != nil {
 		return nil, err
 	}
@@ -580,7 +610,7 @@ func ReadEDID(ctx context.Context, bus Bus) ([]byte, error) {
 	}
 	out := b0
 	for i := 1; i <= int(b0[126]); i++ {
-		b, err := readBlock(i)
+		b, err := readValid(i)
 		if err != nil {
 			return out, err
 		}
@@ -592,34 +622,56 @@ func ReadEDID(ctx context.Context, bus Bus) ([]byte, error) {
 // ProbeQuirks learns how the display says "unsupported" by asking for
 // features no display supports (0x41, then 0xDD), as ddcutil does. It
 // records the answer in the session and returns it.
+//
+// Each probe is retried like any Get VCP: a null message is taken to mean
+// "unsupported" only when every try came back null (a single one is a
+// busy display), and the first conclusive answer decides: result code 01
+// means the display uses the standard flag, all-zero values the zero
+// style. A display that claims the probed feature exists is asked about
+// the next one.
 func (s *Session) ProbeQuirks(ctx context.Context) (Quirks, error) {
-	var q Quirks
 	st, unlock, err := s.lock(ctx)
 	if err != nil {
-		return q, err
+		return Quirks{}, err
 	}
 	defer unlock()
+	var q Quirks
+probe:
 	for _, code := range []byte{0x41, 0xDD} {
-		rep, err := s.exchange(ctx, st, GetVCPRequest{Code: code}, 0)
-		if err != nil {
-			if ctx.Err() != nil {
-				// Interrupted, not answered: learn nothing, keep the
-				// session's quirks.
-				return Quirks{}, err
+		nulls := 0
+		rep, err := s.request(ctx, st, GetVCPRequest{Code: code}, s.opts.Retries.WriteRead, func(r Reply) error {
+			switch r := r.(type) {
+			case NullReply:
+				nulls++
+				return ErrNullReply
+			case VCPReply:
+				if r.Code != code {
+					return fmt.Errorf("%w: reply is for VCP 0x%02X, asked for 0x%02X", ErrMalformed, r.Code, code)
+				}
+				return nil
 			}
+			return fmt.Errorf("%w: unexpected reply % X to Get VCP", ErrMalformed, r.Payload())
+		})
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			// Interrupted, not answered: learn nothing, keep the
+			// session's quirks.
+			return Quirks{}, err
+		case errors.Is(err, ErrNullReply) && nulls == s.opts.Retries.WriteRead:
+			// Every try answered null: that is how it says unsupported.
+			q.NullIsUnsupported = true
+			break probe
+		default:
 			continue
 		}
-		switch r := rep.(type) {
-		case NullReply:
-			q.NullIsUnsupported = true
-		case VCPReply:
-			if r.Result == 0 && r.Type == 0 && r.Max == 0 && r.Value == 0 {
-				q.ZeroIsUnsupported = true
-			}
-			if r.Result == 1 {
-				s.SetQuirks(q)
-				return q, nil
-			}
+		r := rep.(VCPReply)
+		switch {
+		case r.Result == 1:
+			break probe
+		case r.Result == 0 && r.Type == 0 && r.Max == 0 && r.Value == 0:
+			q.ZeroIsUnsupported = true
+			break probe
 		}
 	}
 	s.SetQuirks(q)

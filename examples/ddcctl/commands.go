@@ -598,16 +598,19 @@ func (c *cli) backlight(args []string) error {
 	}
 	switch op {
 	case "get", "list":
-		bls, err := ddc.ListBacklights(c.g.sysRoot)
-		if err != nil {
-			return err
-		}
+		var bls []ddc.Backlight
 		if fs.NArg() > 1 {
+			// One device: read it alone, whatever state the others are in.
 			b, err := ddc.ReadBacklight(c.g.sysRoot, fs.Arg(1))
 			if err != nil {
 				return err
 			}
 			bls = []ddc.Backlight{b}
+		} else {
+			var err error
+			if bls, err = ddc.ListBacklights(c.g.sysRoot); err != nil {
+				return err
+			}
 		}
 		if c.g.json {
 			if bls == nil {

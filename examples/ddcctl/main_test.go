@@ -246,3 +246,23 @@ func TestSetVCPRelativeStaysIn16Bits(t *testing.T) {
 		t.Errorf("setvcp C0 +65000: exit %d, %s%s; want value 65535", code, out, errs)
 	}
 }
+
+// TestBacklightGetNamedIgnoresOthers: `backlight get NAME` reads NAME only;
+// another device that cannot be read must not make it fail.
+func TestBacklightGetNamedIgnoresOthers(t *testing.T) {
+	root := t.TempDir()
+	for name, max := range map[string]string{"ddcci3": "100\n", "broken0": "not a number\n"} {
+		dir := filepath.Join(root, "class", "backlight", name)
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "brightness"), []byte("30\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "max_brightness"), []byte(max), 0o644)
+	}
+	code, out, errs := ddcctl(t, "--sysfs", root, "backlight", "get", "ddcci3")
+	if code != 0 || !strings.Contains(out, "ddcci3: 30 of 100 (30%)") {
+		t.Errorf("get ddcci3 next to an unreadable device: exit %d, %q, %q; want exit 0 and ddcci3's level", code, out, errs)
+	}
+	// The unreadable device itself is an error naming its file.
+	if code, _, errs := ddcctl(t, "--sysfs", root, "backlight", "get", "broken0"); code != 1 || !strings.Contains(errs, filepath.Join("broken0", "max_brightness")) {
+		t.Errorf("get broken0: exit %d, %q", code, errs)
+	}
+}
