@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hostkit-dev/hostkit/internal/atomicfile"
@@ -30,7 +31,8 @@ type ConfRule struct {
 }
 
 // ParseBinfmtD parses a binfmt.d file the way systemd-binfmt reads it:
-// every line is stripped of surrounding white space, empty lines and lines
+// lines end at LF, CR or NUL (CRLF is one line end), every line is stripped
+// of surrounding spaces, tabs, CRs and LFs, empty lines and lines
 // starting with '#' or ';' are skipped, every other line is a register
 // string. It returns the good rules and, for every bad line, a *SyntaxError
 // naming the file and line (joined into one error): systemd-binfmt also
@@ -38,14 +40,19 @@ type ConfRule struct {
 func ParseBinfmtD(r io.Reader, file string) ([]ConfRule, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Split(scanSystemdLines)
 	var rules []ConfRule
 	var errs []error
 	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+		// systemd's strstrip: space, tab, CR and LF only (a vertical tab,
+		// form feed or no-break space stays in the rule).
+		line := strings.Trim(sc.Text(), " \t\r\n")
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		reg, err := Parse(line)
+		// systemd-binfmt writes the rule with a newline after it, so the
+		// kernel sees one byte more (a 1920-byte line is refused).
+		reg, err := Parse(line + "\n")
 		if err != nil {
 			errs = append(errs, &SyntaxError{File: file, Line: n, Msg: "bad register string", Err: err})
 			continue
@@ -56,6 +63,33 @@ func ParseBinfmtD(r io.Reader, file string) ([]ConfRule, error) {
 		errs = append(errs, &SyntaxError{File: file, Msg: "reading", Err: err})
 	}
 	return rules, errors.Join(errs...)
+}
+
+// scanSystemdLines splits lines as systemd's read_line does: a line ends at
+// LF, CR or NUL, and the pairs CRLF and LFCR, each optionally followed by a
+// NUL, as well as LF NUL and CR NUL, count as one line end.
+func scanSystemdLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	i := bytes.IndexAny(data, "\n\r\x00")
+	if i < 0 {
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	}
+	// The whole line end must be in the buffer to be read as one.
+	if !atEOF && len(data) < i+3 {
+		return 0, nil, nil
+	}
+	j := i + 1
+	if c := data[i]; c != 0 {
+		if j < len(data) && (data[j] == '\n' || data[j] == '\r') && data[j] != c {
+			j++
+		}
+		if j < len(data) && data[j] == 0 {
+			j++
+		}
+	}
+	return j, data[:i], nil
 }
 
 // BinfmtDFiles returns the binfmt.d files systemd-binfmt would apply, in
@@ -145,6 +179,10 @@ func FormatBinfmtD(regs []Registration, comment string) ([]byte, error) {
 		}
 		if strings.ContainsAny(s, "\n\r") || strings.TrimSpace(s) != s || s[0] == '#' || s[0] == ';' {
 			return nil, &FieldError{Field: "name", Offset: -1, Value: r.Name, Reason: "a binfmt.d line cannot carry this register string: it would need a newline, surrounding white space or a comment character as the delimiter", Err: ErrInvalid}
+		}
+		if len(s) >= MaxRegisterLength {
+			// systemd-binfmt writes the line with a newline after it.
+			return nil, &FieldError{Field: "length", Offset: -1, Value: r.Name, Reason: "the register string is " + strconv.Itoa(len(s)) + " bytes; systemd-binfmt writes it with a newline, and the kernel takes at most " + strconv.Itoa(MaxRegisterLength) + " bytes", Err: ErrInvalid}
 		}
 		b.WriteString(s + "\n")
 	}

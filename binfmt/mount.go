@@ -185,7 +185,11 @@ func (m *Mount) Register(r Registration, opts RegisterOptions) error {
 			err = errors.Join(ErrExists, err)
 		case errors.Is(err, syscall.EINVAL):
 			err = errors.Join(ErrInvalid, err)
-		case r.Flags&FlagFixBinary != 0 && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.ENOEXEC)):
+		case r.Flags&FlagFixBinary != 0:
+			// The kernel opens an F entry's interpreter (open_exec) before
+			// it looks at the name, and returns that open's error as is:
+			// ENOENT, EACCES, ENOTDIR, ELOOP, ENAMETOOLONG (the entry's
+			// name was validated above), ETXTBSY...
 			err = errors.Join(errors.New("with F the kernel opens the interpreter "+strconv.Quote(r.Interpreter)+" now, and could not"), err)
 		}
 		return &OpError{Op: "register", Path: p, Name: r.Name, Err: err}

@@ -268,7 +268,10 @@ func (r Registration) String() string {
 // Encode validates the registration and returns its register string, the
 // line written to the register file or kept in a binfmt.d file. The
 // delimiter is ':' unless a field contains one; every magic and mask byte is
-// written as \xHH (so NUL and the delimiter are always escaped); an offset of
+// written as \xHH (so NUL and the delimiter are always escaped) unless that
+// would make the string longer than the kernel takes (a long magic with a
+// mask): then printable ASCII bytes, and if still too long every byte but
+// NUL, backslash and the delimiter, are written raw; an offset of
 // 0 is written empty; flags are written in the kernel's order, with O added
 // when C is set.
 func (r Registration) Encode() (string, error) {
@@ -295,18 +298,68 @@ func (r *Registration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// encodedLen is len(r.encode(del)) without building it.
-func (r Registration) encodedLen() int {
+// How magic and mask bytes are written. Every byte as \xHH is the default;
+// a 256-byte magic with a mask does not fit the kernel's 1920 bytes that way
+// (the kernel takes such strings written with raw bytes), so longer forms
+// fall back to writing printable ASCII raw, and then to escaping only what
+// must be: NUL (it ends the decoding), the backslash (\x starts an escape)
+// and the delimiter.
+const (
+	escapeAll = iota
+	escapeUnprintable
+	escapeMinimal
+)
+
+func mustEscape(c, del byte, level int) bool {
+	switch level {
+	case escapeAll:
+		return true
+	case escapeUnprintable:
+		return c <= ' ' || c >= 0x7f || c == '\\' || c == del
+	}
+	return c == 0 || c == '\\' || c == del
+}
+
+func escapedLen(data []byte, del byte, level int) int {
+	n := 0
+	for _, c := range data {
+		if mustEscape(c, del, level) {
+			n += 4
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// encodedLenAt is len(r.encode(del)) with magic and mask escaped at level.
+func (r Registration) encodedLenAt(del byte, level int) int {
 	n := 7 + len(r.Name) + 1 + len(r.Interpreter) + len(r.Flags.Normalize().String())
 	if r.Kind == KindMagic {
 		if r.Offset != 0 {
 			n += len(strconv.Itoa(r.Offset))
 		}
-		n += 4 * (len(r.Magic) + len(r.Mask))
+		n += escapedLen(r.Magic, del, level) + escapedLen(r.Mask, del, level)
 	} else {
 		n += len(r.Extension)
 	}
 	return n
+}
+
+// encodedLen is the length of the shortest register string for r.
+func (r Registration) encodedLen() int {
+	del, _ := r.delimiter()
+	return r.encodedLenAt(del, escapeMinimal)
+}
+
+// escapeLevel is the most escaped form of magic and mask that fits.
+func (r Registration) escapeLevel(del byte) int {
+	for level := escapeAll; level < escapeMinimal; level++ {
+		if r.encodedLenAt(del, level) <= MaxRegisterLength {
+			return level
+		}
+	}
+	return escapeMinimal
 }
 
 func (r Registration) encode(del byte) []byte {
@@ -315,13 +368,14 @@ func (r Registration) encode(del byte) []byte {
 	b = append(b, r.Name...)
 	b = append(b, del, byte(r.Kind), del)
 	if r.Kind == KindMagic {
+		level := r.escapeLevel(del)
 		if r.Offset != 0 {
 			b = strconv.AppendInt(b, int64(r.Offset), 10)
 		}
 		b = append(b, del)
-		b = appendEscaped(b, r.Magic)
+		b = appendEscapedAt(b, r.Magic, del, level)
 		b = append(b, del)
-		b = appendEscaped(b, r.Mask)
+		b = appendEscapedAt(b, r.Mask, del, level)
 	} else {
 		b = append(b, del)
 		b = append(b, r.Extension...)
@@ -339,6 +393,17 @@ const hexDigits = "0123456789abcdef"
 func appendEscaped(b, data []byte) []byte {
 	for _, c := range data {
 		b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+	}
+	return b
+}
+
+func appendEscapedAt(b, data []byte, del byte, level int) []byte {
+	for _, c := range data {
+		if mustEscape(c, del, level) {
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		} else {
+			b = append(b, c)
+		}
 	}
 	return b
 }

@@ -323,7 +323,10 @@ func TestKernelAgreesWithParse(t *testing.T) {
 	gen := genRegisterString()
 	lines := []string{aarch64Line, `|a|M||\x3a||/bin/true|`, ":a:M:+5\n:A::/bin/true:", `:a:M::\\x41::/bin/true:`,
 		":a:M::A\x00B::/bin/true:", "\x00a\x00M\x00\x00A\x00\x00/bin/true\x00", "\na\nM\n\nA\n\n/bin/true\n",
-		":a:E:zz:ext:zz:/bin/true:CPP\n", ":a:E::.ext::/bin/true:", ":" + strings.Repeat("n", 256) + ":M::A::/bin/true:"}
+		":a:E:zz:ext:zz:/bin/true:CPP\n", ":a:E::.ext::/bin/true:", ":" + strings.Repeat("n", 256) + ":M::A::/bin/true:",
+		// A 256-byte magic with a mask, written with raw bytes: the kernel
+		// takes it, though every byte as \xHH would not fit 1920 bytes.
+		longMaskedMagic, ":b:M:6:" + strings.Repeat("A", 250) + ":" + strings.Repeat("\x7f", 250) + ":/bin/true:F"}
 	n := 1500
 	if v, err := strconv.Atoi(os.Getenv("HOSTKIT_BINFMT_DIFF_N")); err == nil {
 		n = v // a longer run: HOSTKIT_BINFMT_DIFF_N=20000
@@ -382,6 +385,38 @@ func TestKernelAgreesWithParse(t *testing.T) {
 	}
 }
 
+// longMaskedMagic is a register string the kernel accepts whose magic and
+// mask, each 256 bytes, are given as raw bytes (valid UTF-8: the kernel
+// test passes its strings through JSON).
+var longMaskedMagic = ":big:M::" + strings.Repeat("A", 256) + ":" + strings.Repeat("\x7f", 256) + ":/bin/true:"
+
+// TestLongMaskedMagic: a registration the kernel accepts must validate,
+// encode within the kernel's 1920 bytes, and read back from its entry file.
+func TestLongMaskedMagic(t *testing.T) {
+	for _, line := range []string{longMaskedMagic, ":b:M:6:" + strings.Repeat("A", 250) + ":" + strings.Repeat("\x7f", 250) + ":/bin/true:F"} {
+		r, err := binfmt.Parse(line)
+		if err != nil {
+			t.Fatalf("Parse: %v", err)
+		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("Parse accepted %d bytes, Validate refuses: %v", len(line), err)
+		}
+		enc, err := r.Encode()
+		if err != nil {
+			t.Errorf("Encode: %v", err)
+		} else if back, err := binfmt.Parse(enc); err != nil || !back.Equal(r) || len(enc) > binfmt.MaxRegisterLength {
+			t.Errorf("Encode gives %d bytes, parsed back %v, equal %v", len(enc), err, back.Equal(r))
+		}
+		e := binfmt.Entry{Registration: r, Enabled: true}
+		if got, err := binfmt.ParseEntry(r.Name, e.Format()); err != nil || !got.Registration.Equal(r) {
+			t.Errorf("ParseEntry of the kernel's entry file: %v", err)
+		}
+		if _, err := e.MarshalJSON(); err != nil {
+			t.Errorf("MarshalJSON: %v", err)
+		}
+	}
+}
+
 func TestUnescape(t *testing.T) {
 	tests := map[string]string{`\x41\x4`: "A\x04", `\\x41`: `\\x41`, `a\`: `a\`, `\x`: `\x`, "A\x00B": "A", `\x7fELF`: "\x7fELF", `\x414`: "A4"}
 	for in, want := range tests {
@@ -396,7 +431,7 @@ func TestUnescape(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{aarch64Line, ":a:E::exe::/bin/true:", "|a|M|5|\\x3a|\\xff|/x|POCF\n", "\x00a\x00M\x00\x00A\x00\x00/i\x00", ":a:M:+5\n:A\\x4::/i:",
-		"Mabcdefghij", "Eabcdefghijk", "\\a\\M\\\\\\x41\\\\/i\\", "xaxMxxA\\xxx/ixF", "aaaaaaaaaaaaa", "1a1M1\\x1\\x1/i1"} {
+		"Mabcdefghij", "Eabcdefghijk", "\\a\\M\\\\\\x41\\\\/i\\", "xaxMxxA\\xxx/ixF", "aaaaaaaaaaaaa", "1a1M1\\x1\\x1/i1", longMaskedMagic} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -464,7 +499,8 @@ func TestEntryJSON(t *testing.T) {
 // exactly 1920 and 1921 bytes, for both kinds and with an offset.
 func TestLengthLimitBoundary(t *testing.T) {
 	for _, base := range []binfmt.Registration{
-		{Name: "m", Kind: binfmt.KindMagic, Offset: 12, Magic: []byte{1, 2}, Mask: []byte{3, 4}, Flags: binfmt.FlagCredentials},
+		// NUL and backslash are escaped in every form Encode writes.
+		{Name: "m", Kind: binfmt.KindMagic, Offset: 12, Magic: []byte{0, '\\'}, Mask: []byte{'\\', 0}, Flags: binfmt.FlagCredentials},
 		{Name: "e", Kind: binfmt.KindExtension, Extension: "ext", Flags: binfmt.FlagFixBinary | binfmt.FlagPreserveArgv0},
 	} {
 		base.Interpreter = "/"

@@ -131,6 +131,10 @@ func (s *Sandbox) Run(ctx context.Context, fn, arg string) (string, error) {
 	waitErr := cmd.Wait()
 	var res sandboxResult
 	if jerr := json.Unmarshal(out, &res); jerr != nil || readErr != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// exec.CommandContext killed the helper.
+			return "", fmt.Errorf("binfmt: sandbox: function %s stopped: %w (%v)", fn, cerr, errors.Join(waitErr, readErr))
+		}
 		return "", fmt.Errorf("binfmt: sandbox: the helper gave no result (%v): %s", errors.Join(waitErr, readErr), strings.TrimSpace(stderr.String()))
 	}
 	if res.Err != "" {

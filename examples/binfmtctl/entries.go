@@ -51,7 +51,11 @@ func archOf(r binfmt.Registration) string {
 // list prints the entries in kernel order.
 func (a *app) list(args []string) int {
 	fs := a.flags("list")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "binfmtctl list: takes no arguments, got %q\n", fs.Args())
 		return 2
 	}
 	m, rc := a.open()
@@ -95,7 +99,11 @@ func (a *app) list(args []string) int {
 // status says whether binfmt_misc is mounted and enabled.
 func (a *app) status(args []string) int {
 	fs := a.flags("status")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "binfmtctl status: takes no arguments, got %q\n", fs.Args())
 		return 2
 	}
 	type statusJSON struct {
@@ -123,7 +131,12 @@ func (a *app) status(args []string) int {
 		st.Error = err.Error()
 	}
 	if a.json {
-		return a.printJSON(st)
+		// The same exit status as the text form: 1 when not mounted or
+		// unreadable.
+		if rc := a.printJSON(st); rc != 0 || !st.Mounted || st.Error != "" {
+			return 1
+		}
+		return 0
 	}
 	switch {
 	case !st.Mounted:

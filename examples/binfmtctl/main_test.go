@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -183,5 +184,55 @@ func TestSandboxCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(exe); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUsageErrorsSayWhy: stray arguments to list and status are bad usage
+// (exit 2) and, like every other usage error, say so on stderr.
+func TestUsageErrorsSayWhy(t *testing.T) {
+	for _, args := range [][]string{{"list", "extra"}, {"status", "extra"}} {
+		if code, _, errs := ctl(args...); code != 2 || !strings.Contains(errs, "extra") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and a message naming the stray argument", args, code, errs)
+		}
+	}
+}
+
+// TestStatusExitCodeSameWithJSON: --json changes the output, not the exit
+// status; an unmounted binfmt_misc is exit 1 either way.
+func TestStatusExitCodeSameWithJSON(t *testing.T) {
+	dir := t.TempDir()
+	text, _, _ := ctl("status", "--mount", dir)
+	code, out, _ := ctl("--json", "status", "--mount", dir)
+	var st struct{ Mounted bool }
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Mounted {
+		t.Fatalf("--json status of a plain directory: %q, %v", out, err)
+	}
+	if text != 1 || code != text {
+		t.Errorf("status of a plain directory: exit %d, with --json exit %d; want 1 both", text, code)
+	}
+}
+
+// TestUninstallLiteralNames: an entry name may hold glob characters or a
+// backslash (the kernel allows any byte but '/'); naming it exactly must
+// remove it, as the usage "uninstall NAME" says.
+func TestUninstallLiteralNames(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "odd.conf")
+	if err := os.WriteFile(conf, []byte(":a\\b:E::ab::/bin/true:\n:x[1]:E::x1::/bin/true:\n:x1:E::xx::/bin/true:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := [][]string{{"apply", conf}, {"uninstall", `a\b`, "x[1]"}, {"list"}}
+	raw, _ := json.Marshal(script)
+	var res []ctlResult
+	if err := json.Unmarshal([]byte(binfmttest.Run(t, &binfmt.Sandbox{}, "ctl", string(raw))), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", res[0].Code, res[0].Stdout, res[0].Stderr)
+	}
+	if res[1].Code != 0 || !strings.Contains(res[1].Stdout, `removed a\b`) || !strings.Contains(res[1].Stdout, "removed x[1]") {
+		t.Errorf(`uninstall 'a\b' 'x[1]': exit %d, stdout %q, stderr %q; want both removed`, res[1].Code, res[1].Stdout, res[1].Stderr)
+	}
+	if !strings.Contains(res[2].Stdout, "x1 ") {
+		t.Errorf("uninstall x[1] must not remove x1 (a literal name is not a pattern):\n%s", res[2].Stdout)
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/hostkit-dev/hostkit/binfmt"
 )
 
-// uninstall removes entries by name or glob.
+// uninstall removes entries by name or glob; an argument that is exactly an
+// entry's name removes that entry only (names may hold glob characters).
 func (a *app) uninstall(args []string) int {
 	fs := a.flags("uninstall")
 	if err := fs.Parse(args); err != nil {
@@ -32,14 +34,21 @@ func (a *app) uninstall(args []string) int {
 	var removed []string
 	failed := false
 	for _, pat := range fs.Args() {
-		isGlob := strings.ContainsAny(pat, "*?[")
-		if _, err := path.Match(pat, ""); err != nil {
+		// An entry whose name is exactly the argument is that entry (names
+		// may hold glob characters and backslashes); otherwise the
+		// argument is a pattern.
+		exact := slices.Contains(names, pat)
+		isGlob := !exact && strings.ContainsAny(pat, "*?[")
+		if _, err := path.Match(pat, ""); err != nil && !exact {
 			fmt.Fprintf(a.stderr, "binfmtctl uninstall: bad pattern %q: %v\n", pat, err)
 			return 2
 		}
 		matched := false
 		for _, n := range names {
-			if ok, _ := path.Match(pat, n); !ok || isGlob && n == "WSLInterop" {
+			if exact && n != pat {
+				continue
+			}
+			if ok, _ := path.Match(pat, n); !exact && (!ok || isGlob && n == "WSLInterop") {
 				continue
 			}
 			matched = true
