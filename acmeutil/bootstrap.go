@@ -46,6 +46,11 @@ type BootstrapResult struct {
 
 // Run performs the sequence. On an nginx -t failure the previous
 // configuration file is put back and the error (with nginx's output) returned.
+// When the issuance fails, the configuration file that was there before the
+// http-only one is put back (if nginx -t accepts it) and reloaded. A changed
+// https configuration is recorded as waiting for a reload in the stored
+// certificate's InstallSpec.ReloadPending before it is written, so a failed
+// reload (or a crash before it) is reloaded by the next Run or renewal pass.
 func (b *Bootstrap) Run(ctx context.Context) (*BootstrapResult, error) {
 	if b.Manager == nil || b.Client == nil || b.ConfFile == "" {
 		return nil, fmt.Errorf("%w: bootstrap needs a manager, a client and a configuration file", ErrInvalidConfig)
@@ -97,13 +102,26 @@ func (b *Bootstrap) Run(ctx context.Context) (*BootstrapResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := b.apply(ctx, httpOnly); err != nil {
+		prev, rerr := os.ReadFile(b.ConfFile)
+		if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("acmeutil: reading %s: %w", b.ConfFile, rerr)
+		}
+		// Reload even when the file is unchanged: a previous start may
+		// have written it and then failed to reload (or died), and the CA
+		// must reach the challenge path now.
+		if err := b.apply(ctx, httpOnly, true); err != nil {
 			return nil, err
 		}
 		settings := IssueSettings{Webroot: b.Site.Webroot, Profile: b.Profile, PreferredChain: b.PreferredChain}
 		req := IssueRequest{Domains: b.Site.ServerNames, KeyType: b.KeyType,
 			Solvers: []Solver{&WebrootSolver{Root: b.Site.Webroot}}}
 		if c, _, err = b.Manager.Obtain(ctx, b.Client, req, settings, spec); err != nil {
+			if rerr == nil && !sameBytes(prev, httpOnly) {
+				// Put the configuration that was live before back.
+				if aerr := b.apply(context.WithoutCancel(ctx), prev, false); aerr != nil {
+					err = errors.Join(err, fmt.Errorf("acmeutil: putting the previous %s back: %w", b.ConfFile, aerr))
+				}
+			}
 			return nil, err
 		}
 		res.Issued = true
@@ -113,21 +131,76 @@ func (b *Bootstrap) Run(ctx context.Context) (*BootstrapResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.apply(ctx, full); err != nil {
+	// Write ahead: a changed configuration is recorded as waiting for a
+	// reload (the certificate's InstallSpec.ReloadPending) before it is
+	// written, so that a failed reload or a crash before it is reloaded by
+	// the next start, which finds the file unchanged.
+	md, err := b.Manager.Store.LoadMetadata(ctx, name)
+	if err != nil {
 		return res, err
+	}
+	pending := md.Install != nil && md.Install.ReloadPending
+	if !pending && md.Install != nil && b.confDiffers(full) {
+		if err := b.setReloadPending(ctx, name, true); err != nil {
+			return res, err
+		}
+		pending = true
+	}
+	if err := b.apply(ctx, full, pending); err != nil {
+		return res, err
+	}
+	if pending {
+		if err := b.setReloadPending(ctx, name, false); err != nil {
+			return res, err
+		}
+		if c.Meta.Install != nil {
+			c.Meta.Install.ReloadPending = false
+		}
 	}
 	return res, nil
 }
 
+// confDiffers reports whether ConfFile does not hold conf (or cannot be read).
+func (b *Bootstrap) confDiffers(conf []byte) bool {
+	old, err := os.ReadFile(b.ConfFile)
+	return err != nil || !sameBytes(old, conf)
+}
+
+// setReloadPending records (or clears) a pending reload in the stored
+// certificate's install spec, under the certificate's lock.
+func (b *Bootstrap) setReloadPending(ctx context.Context, name string, v bool) error {
+	unlock, err := b.Manager.Store.Lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	md, err := b.Manager.Store.LoadMetadata(ctx, name)
+	if err != nil {
+		return err
+	}
+	if md.Install == nil || md.Install.ReloadPending == v {
+		return nil
+	}
+	md.Install.ReloadPending = v
+	if err := b.Manager.Store.SaveMetadata(ctx, md); err != nil {
+		return fmt.Errorf("acmeutil: recording the pending nginx reload: %w", err)
+	}
+	return nil
+}
+
 // apply writes conf to ConfFile, checks it with nginx -t (restoring the old
-// file on failure) and reloads nginx when the content changed.
-func (b *Bootstrap) apply(ctx context.Context, conf []byte) error {
+// file on failure) and reloads nginx when the content changed or always is
+// set.
+func (b *Bootstrap) apply(ctx context.Context, conf []byte, always bool) error {
 	old, err := os.ReadFile(b.ConfFile)
 	existed := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("acmeutil: reading %s: %w", b.ConfFile, err)
 	}
 	if existed && sameBytes(old, conf) {
+		if always {
+			return b.Nginx.Reload(ctx)
+		}
 		return nil
 	}
 	if err := atomicfile.Write(b.ConfFile, conf, atomicfile.Options{Perm: 0o644}); err != nil {

@@ -305,7 +305,12 @@ func (a *app) issue(ctx context.Context, args []string) error {
 	}
 	var install *acmeutil.InstallSpec
 	if md, err := a.store.LoadMetadata(ctx, name); err == nil {
-		d := acmeutil.Decide(md, time.Now())
+		// Due or not, ignoring the scheduler's backoff after failed
+		// renewals: like acme.sh, a manual issue of a due certificate
+		// (the operator fixed the cause) tries again at once.
+		due := *md
+		due.Renewal.Failures, due.Renewal.NextAttempt = 0, time.Time{}
+		d := acmeutil.Decide(&due, time.Now())
 		if !*force && !d.Renew && strings.Join(md.Domains, " ") == strings.Join(domains, " ") {
 			a.say("Domains not changed. Skipping: %s. Next renewal time is %s. Add '--force' to force renewal.", name, md.Renewal.RenewAt.Format(time.RFC3339))
 			return nil
