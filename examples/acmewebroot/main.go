@@ -256,6 +256,9 @@ func (a *app) eab(kid, key, keyFile string) (*acme.ExternalAccountBinding, error
 	case kid != "":
 		key = os.Getenv("ACME_EAB_HMAC_KEY")
 	}
+	// the reload command and hook scripts inherit the environment: the
+	// key must not reach them
+	os.Unsetenv("ACME_EAB_HMAC_KEY")
 	if kid == "" && key == "" {
 		return nil, nil
 	}

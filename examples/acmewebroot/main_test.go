@@ -208,6 +208,9 @@ func TestEABKeySources(t *testing.T) {
 	if eab, err := a.eab("kid-2", "", ""); err != nil || string(eab.Key) != "secret-hmac-key-for-tests" || stderr.Len() != 0 {
 		t.Fatalf("from the environment: %+v, %v", eab, err)
 	}
+	if _, set := os.LookupEnv("ACME_EAB_HMAC_KEY"); set {
+		t.Fatal("$ACME_EAB_HMAC_KEY is still set after reading it: hooks and the reload command would inherit it")
+	}
 	if eab, err := a.eab("kid-3", secret, ""); err != nil || eab.KID != "kid-3" || !strings.Contains(stderr.String(), "visible to every user") {
 		t.Fatalf("from the command line: %+v, %v, stderr %q", eab, err, stderr.String())
 	}
