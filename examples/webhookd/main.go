@@ -10,12 +10,15 @@
 //	webhookd status -config FILE [-site NAME] [-json]
 //	webhookd rollback -config FILE -site NAME [-to RELEASE] [-wait DURATION]
 //	webhookd send -url URL -provider P -secret-file F [-event push] [-file PAYLOAD.json | -ref R -commit C -repo O/N]
+//	              [-header H -algorithm A -prefix P -encoding E (for -provider hmac)]
 //
 // Hooks are served at /hooks/<id>. With -status, GET /status answers the
 // deployer's live status as JSON. The status subcommand reads the state
 // files the server writes when each deploy starts and ends (and the
 // webroots' current symlinks), so it works whether or not the server runs.
-// See webhookd.example.json for a configuration. On SIGINT or SIGTERM the server stops
+// See webhookd.example.json for a configuration. On SIGINT, SIGTERM or
+// SIGHUP (there is no reload: the default action would kill webhookd at
+// once and orphan a running build's process group) the server stops
 // accepting deliveries, lets a running deploy finish for the grace period
 // and then cancels it.
 //
@@ -59,7 +62,7 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(48 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -157,7 +160,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	network, addr := "tcp", *listen
 	if *socket != "" {
 		network, addr = "unix", *socket
-		os.Remove(*socket) // a stale socket from a previous run
+		if err := removeStaleSocket(*socket); err != nil {
+			fmt.Fprintln(stderr, "webhookd:", err)
+			d.Shutdown(context.Background())
+			return 1
+		}
 	}
 	ln, err = net.Listen(network, addr)
 	if err != nil {
@@ -166,7 +173,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *socket != "" {
-		os.Chmod(*socket, 0o660)
+		if err := os.Chmod(*socket, 0o660); err != nil {
+			fmt.Fprintln(stderr, "webhookd:", err)
+			ln.Close()
+			d.Shutdown(context.Background())
+			return 1
+		}
 		defer os.Remove(*socket)
 	}
 	ln = limitListener(ln, *maxConns)
@@ -217,6 +229,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// removeStaleSocket removes the socket file a previous, dead run left at
+// path. It refuses a path that is not a socket (never deleting a regular
+// file named by mistake) and a socket another process still listens on.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-socket %s: %w", path, err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("-socket %s: exists and is not a socket; not removing it", path)
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("-socket %s: in use by a running server", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("-socket %s: removing the stale socket: %w", path, err)
+	}
+	return nil
+}
+
 // limitListener caps the connections being served at once; further ones
 // wait in the kernel's listen queue instead of each costing memory.
 func limitListener(l net.Listener, n int) net.Listener {
@@ -253,6 +290,16 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
+// stray reports a positional argument left after fs's flags (bad usage:
+// "rollback -site s REL" must not roll back to some other release).
+func stray(fs *flag.FlagSet, stderr io.Writer) bool {
+	if fs.NArg() == 0 {
+		return false
+	}
+	fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+	return true
+}
+
 func status(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("webhookd status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -262,22 +309,30 @@ func status(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if stray(fs, stderr) {
+		return 2
+	}
 	cfg, ok := loadConfig(stderr, *config)
 	if !ok {
 		return 1
 	}
 	var out []webdeploy.SiteStatus
+	failed := false
 	for _, s := range cfg.Sites {
 		if *site != "" && s.Name != *site {
 			continue
 		}
 		var st webdeploy.SiteStatus
-		b, err := os.ReadFile(filepath.Join(cfg.StateDir, "sites", s.Name, "status.json"))
+		file := filepath.Join(cfg.StateDir, "sites", s.Name, "status.json")
+		b, err := os.ReadFile(file)
 		if err == nil {
-			err = json.Unmarshal(b, &st)
+			if err = json.Unmarshal(b, &st); err != nil {
+				err = fmt.Errorf("%s: %w", file, err)
+			}
 		}
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(stderr, "webhookd: site %s: %v\n", s.Name, err)
+			failed = true
 		}
 		st.Site = s.Name
 		p := webdeploy.NewPublisher(s.Webroot, s.Keep)
@@ -293,7 +348,7 @@ func status(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(out)
-		return 0
+		return exitCode(failed)
 	}
 	for _, st := range out {
 		live := st.Live
@@ -320,6 +375,14 @@ func status(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout)
 		}
 	}
+	return exitCode(failed)
+}
+
+// exitCode is 1 if something failed, else 0.
+func exitCode(failed bool) int {
+	if failed {
+		return 1
+	}
 	return 0
 }
 
@@ -331,6 +394,13 @@ func rollback(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	to := fs.String("to", "", "release name to make live (default: the one before the live release)")
 	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for a running publish of the server to finish")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if stray(fs, stderr) {
+		return 2
+	}
+	if *site == "" {
+		fmt.Fprintln(stderr, "webhookd rollback: -site NAME is required")
 		return 2
 	}
 	cfg, ok := loadConfig(stderr, *config)
@@ -360,12 +430,18 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	provider := fs.String("provider", "github", "github, gitlab, gitea, forgejo, gogs, standard or hmac")
 	secretFile := fs.String("secret-file", "", "file holding the shared secret (or set WEBHOOKD_SECRET)")
 	header := fs.String("header", "X-Signature", "signature header for -provider hmac")
+	algorithm := fs.String("algorithm", "sha256", "HMAC algorithm for -provider hmac: sha1, sha256 or sha512 (as the hook's \"algorithm\")")
+	prefix := fs.String("prefix", "", "text before the signature for -provider hmac, e.g. sha256= (as the hook's \"prefix\")")
+	encoding := fs.String("encoding", "hex", "signature encoding for -provider hmac: hex or base64 (as the hook's \"encoding\")")
 	event := fs.String("event", "push", "event: push or ping")
 	file := fs.String("file", "", "payload file (default: a push payload built from -ref, -commit, -repo)")
 	ref := fs.String("ref", "refs/heads/main", "ref of the generated push")
 	commit := fs.String("commit", "", "commit of the generated push")
 	repo := fs.String("repo", "example/site", "repository full name of the generated push")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if stray(fs, stderr) {
 		return 2
 	}
 	if *url == "" {
@@ -400,7 +476,8 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			body = webhooktest.GitHubPush(p)
 		}
 	}
-	vc := webdeploy.VerifierConfig{Provider: webdeploy.Provider(*provider), Secret: []byte(secret), Header: *header}
+	vc := webdeploy.VerifierConfig{Provider: webdeploy.Provider(*provider), Secret: []byte(secret), Header: *header,
+		Algorithm: *algorithm, Prefix: *prefix, Encoding: *encoding}
 	req, err := webhooktest.NewRequest(ctx, *url, vc, *event, body)
 	if err != nil {
 		fmt.Fprintln(stderr, "webhookd send:", err)
