@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // ChainFile is the JSON form of a chain, as examples/mesonchain reads it:
@@ -76,6 +77,11 @@ func ParseChainFile(name string, data []byte, baseDir string) (*Chain, error) {
 			ie.Offset, ie.Err = int64(len(data)), errors.New("unexpected end of file")
 		case errors.Is(err, io.EOF):
 			ie.Err = errors.New("empty file")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			// encoding/json names the key but not where it is.
+			if field, off, ok := unknownChainKey(data); ok {
+				ie.Field, ie.Offset = field, off
+			}
 		}
 		return nil, ie
 	}

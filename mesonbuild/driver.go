@@ -339,6 +339,12 @@ func (b *Build) Setup(ctx context.Context, cfg SetupConfig) (SetupAction, error)
 				return action, err
 			}
 		}
+		// meson rewrites meson-log.txt only once it gets going; a failure
+		// before that (no meson.build, bad directories) must not be
+		// explained by an earlier run's log.
+		if err := os.Remove(b.MesonLog()); err != nil && !os.IsNotExist(err) {
+			return action, fmt.Errorf("mesonbuild: project %q: %w", b.Name, err)
+		}
 		args = []string{b.Tools.Meson, "setup"}
 		if r.nativeF != "" {
 			args = append(args, "--native-file", r.nativeF)

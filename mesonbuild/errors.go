@@ -59,7 +59,9 @@ func (e *StepError) Error() string {
 		case f.Dependency != "":
 			fmt.Fprintf(&b, ": dependency %q (version %s) not found", f.Dependency, orAny(f.Wanted))
 		case f.Message != "":
-			fmt.Fprintf(&b, ": %s", f.Message)
+			// The summary is one line: a message of several lines is
+			// joined.
+			fmt.Fprintf(&b, ": %s", strings.ReplaceAll(f.Message, "\n", " / "))
 		}
 		if f.File != "" {
 			fmt.Fprintf(&b, " (%s:%d)", f.File, f.Line)

@@ -12,7 +12,8 @@ import (
 
 // SetupFailure is what meson's log says about a failed configuration.
 type SetupFailure struct {
-	// Message is meson's error without the "ERROR: " prefix.
+	// Message is meson's error without the "ERROR: " prefix; a message of
+	// several lines keeps them, joined with "\n".
 	Message string
 	// File and Line locate the meson.build statement that failed, when
 	// meson named it (File is as meson printed it, usually relative to
@@ -59,7 +60,17 @@ func ParseSetupLog(text []byte) (f SetupFailure, ok bool) {
 			errIdx = i
 			f.File = m[1]
 			f.Line, _ = strconv.Atoi(m[2])
-			f.Message = strings.TrimSpace(m[4])
+			msg := []string{strings.TrimSpace(m[4])}
+			// A message holding newlines goes on over the next lines, up
+			// to the blank line before "A full log can be found at" (or
+			// the end of meson-log.txt).
+			for _, l := range lines[i+1:] {
+				if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "A full log can be found at ") {
+					break
+				}
+				msg = append(msg, strings.TrimRight(l, " \t\r"))
+			}
+			f.Message = strings.Join(msg, "\n")
 			break
 		}
 	}

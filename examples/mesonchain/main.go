@@ -30,6 +30,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -257,7 +258,12 @@ func (d *display) status(s string, newline bool) {
 		return
 	}
 	if len(s) > 110 {
-		s = s[:107] + "..."
+		// Cut at a character boundary, never inside a UTF-8 sequence.
+		cut := 107
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	pad := ""
 	if d.lastLen > len(s) {
