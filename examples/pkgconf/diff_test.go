@@ -420,3 +420,196 @@ func TestDifferentialInternalCollision(t *testing.T) {
 		t.Errorf("%d/%d identical", same, len(jobs))
 	}
 }
+
+// TestDifferentialArgEdgeCases covers command-line corners: empty and
+// blank package arguments (pkgconf skips them, and says "Please specify
+// ..." when nothing is left), an empty --variable name (pkgconf still
+// prints a line per query), and a --personality that names no file and no
+// installed triplet (pkgconf falls back to the default personality).
+func TestDifferentialArgEdgeCases(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"a": "prefix=/opt/a\nName: a\nDescription: A\nVersion: 1.2.3\nRequires: b >= 1\nCflags: -I${prefix}/include -DA\nLibs: -L${prefix}/lib -la\n",
+		"b": "Name: b\nDescription: B\nVersion: 2\nCflags: -DB\nLibs: -lb\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pc"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, args := range [][]string{
+		{"--cflags", ""}, {"--exists", ""}, {"--modversion", " "}, {""}, {"--libs", "\t\n"},
+		{"--cflags", "", "a"}, {"--cflags", "a", ""}, {"--libs", " a", "b"}, {"--modversion", "", ">", "1"},
+		{"--exists", " a", ">", "1"}, {"--print-errors", "--exists", "", "a", ">=", "9"},
+		{"--variable=", "a"}, {"--variable=", "a", "b"}, {"--variable", "", "a"}, {"--variable=", "--cflags", "a"},
+		{"--variable=", "--modversion", "a"}, {"--variable=", "--exists", "a"}, {"--variable=", "nosuch"},
+		{"--personality=nosuch", "--cflags", "a"}, {"--personality=nosuch", "--dump-personality"},
+	} {
+		jobs = append(jobs, job{env: env, args: args})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialProgName checks that option errors name "pkgconf" as
+// pkgconf does, whatever name the command was started under (Debian
+// installs it as pkg-config and TRIPLET-pkg-config too).
+func TestDifferentialProgName(t *testing.T) {
+	bin := testenv.RequireTool(t, "pkgconf")
+	dir := t.TempDir()
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	for _, name := range []string{"pkg-config", "x86_64-linux-gnu-pkg-config", "mytool"} {
+		link := filepath.Join(dir, name)
+		if err := os.Symlink(bin, link); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"--bogus"}, {"-x"}, {"--variable"}, {"--cflags=x"}} {
+			want := runPkgconf(t, link, env, args)
+			var out, errb bytes.Buffer
+			code := runEnv(context.Background(), append([]string{link}, args...), env, &out, &errb)
+			got := result{out.String(), errb.String(), code}
+			if got != want {
+				t.Errorf("argv[0]=%s %s:\n pkgconf: %q (stderr %q) exit %d\n ours:    %q (stderr %q) exit %d",
+					name, strings.Join(args, " "), want.stdout, want.stderr, want.code, got.stdout, got.stderr, got.code)
+			}
+		}
+	}
+}
+
+// TestDifferentialGetopt compares option parsing with pkgconf's bundled
+// getopt_long_only: long options given with one dash, abbreviations that
+// are ambiguous only because of options we do not implement, the text of
+// each option error (pkgconf echoes the option as typed, with any
+// "=value" for an unknown one), and POSIXLY_CORRECT, which stops option
+// parsing at the first package name.
+func TestDifferentialGetopt(t *testing.T) {
+	dir := t.TempDir()
+	body := "prefix=/opt/a\nName: a\nDescription: A\nVersion: 1.2.3\nCflags: -I${prefix}/include -DA\nLibs: -L${prefix}/lib -la\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.pc"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, args := range [][]string{
+		{"-cflags", "a"}, {"-libs", "a"}, {"-modversion", "a"}, {"a", "-cflags"}, {"-variable=prefix", "a"},
+		{"-variable", "prefix", "a"}, {"-vers"}, {"-v"}, {"-c", "a"}, {"-l", "a"}, {"-a"}, {"-x"}, {"-xyz"},
+		{"-bogus=1"}, {"--bogus=1"}, {"--bogus"}, {"-var"}, {"--var"}, {"--cfl=x", "a"}, {"-cfl=x", "a"},
+		{"--si", "--exists", "nosuch"}, {"--print-errors", "--si", "--exists", "nosuch"},
+		{"--=x"}, {"-=x"}, {"-", "--exists"}, {"--cflags", "--", "-cflags"}, {"-static", "-libs", "a"},
+		{"-print-err", "-exists", "nosuch"}, {"-exists", "a"},
+	} {
+		jobs = append(jobs, job{env: env, args: args})
+	}
+	posix := append(append([]string(nil), env...), "POSIXLY_CORRECT=1")
+	for _, args := range [][]string{{"a", "--cflags"}, {"--cflags", "a", "--libs"}, {"--print-errors", "a", "--bogus"}} {
+		jobs = append(jobs, job{env: posix, args: args})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialValidateUnreadable checks --validate on a .pc name that
+// opens but cannot be read (a directory): pkgconf takes the read error as
+// the end of an empty file and warns about each missing field.
+func TestDifferentialValidateUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.pc"), []byte("Name: a\nDescription: A\nVersion: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.pc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, args := range [][]string{{"--validate", "sub"}, {"--validate", "nosuch"}, {"--validate", "a"},
+		{"--modversion", "sub"}, {"--print-errors", "--exists", "sub"}, {"--list-all"}} {
+		jobs = append(jobs, job{env: env, args: args})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialVersionCheckErrors checks --atleast-version,
+// --exact-version and --max-version with a package that is not found:
+// pkgconf says so whenever errors are printed, which --cflags, --libs,
+// --modversion, --print-variables and --validate turn on as well as
+// --print-errors (and --silence-errors turns off).
+func TestDifferentialVersionCheckErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.pc"), []byte("Name: a\nDescription: A\nVersion: 1.5\nCflags: -DA\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, check := range []string{"--atleast-version=1", "--exact-version=1.5", "--max-version=2"} {
+		for _, extra := range [][]string{nil, {"--cflags"}, {"--libs-only-L"}, {"--modversion"}, {"--print-variables"},
+			{"--validate"}, {"--print-errors"}, {"--cflags", "--silence-errors"}, {"--exists"}, {"--cflags", "--errors-to-stdout"}} {
+			for _, q := range [][]string{{"nosuch"}, {"nosuch", "a"}, {"a", "nosuch"}, {"a,nosuch"}} {
+				args := append(append([]string{check}, extra...), q...)
+				jobs = append(jobs, job{env: env, args: args})
+			}
+		}
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialListCombinations checks --list-all together with
+// --list-package-names (pkgconf prints the --list-all form) and with
+// --validate (each file's warnings come where the scan reads it, between
+// the entries).
+func TestDifferentialListCombinations(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"a":      "Name: a\nDescription: A\nVersion: 1\n",
+		"b":      "Name: b\nDescription: B\nVersion: 2\n",
+		"nodesc": "Name: n\nVersion: 1\n",
+		"ws":     "Name: w\nDescription: W\nVersion: 1\nx =1\n",
+		"c":      "Name: c\nDescription: C\nVersion: 3\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pc"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, args := range [][]string{{"--list-all", "--list-package-names"}, {"--list-package-names", "--list-all"},
+		{"--validate", "--list-all"}, {"--validate", "--list-package-names"}, {"--list-all", "--validate", "a"},
+		{"--list-all"}, {"--list-package-names"}} {
+		jobs = append(jobs, job{env: env, args: args})
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}
+
+// TestDifferentialValidateSilenced checks that --silence-errors silences
+// the --validate warnings too, as in pkgconf.
+func TestDifferentialValidateSilenced(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"a":      "Name: a\nDescription: A\nVersion: 1\n",
+		"nodesc": "Name: n\nVersion: 1\n",
+		"ws":     "Name: w\nDescription: W\nVersion: 1\nx =1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pc"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := cleanEnv("PKG_CONFIG_LIBDIR=" + dir)
+	var jobs []job
+	for _, q := range []string{"a", "nodesc", "ws", "nosuch"} {
+		for _, f := range [][]string{{"--silence-errors", "--validate"}, {"--validate", "--silence-errors"},
+			{"--validate", "--print-errors"}, {"--validate", "--errors-to-stdout"}, {"--validate", "--silence-errors", "--list-all"}} {
+			jobs = append(jobs, job{env: env, args: append(append([]string(nil), f...), q)})
+		}
+	}
+	if same := compareAll(t, jobs, true); same != len(jobs) {
+		t.Errorf("%d/%d identical", same, len(jobs))
+	}
+}

@@ -81,6 +81,7 @@ type optSpec struct {
 type cli struct {
 	want           want
 	variable       string
+	variableSet    bool // --variable was given, maybe with an empty name
 	defines        []pkgconfig.Variable
 	withPath       []string
 	atleast, exact *string
@@ -100,7 +101,7 @@ var options = []optSpec{
 	{name: "libs", flag: wLibs},
 	{name: "cflags", flag: wCflags},
 	{name: "modversion", flag: wModversion},
-	{name: "variable", arg: true, handle: func(s *cli, v string) error { s.variable = v; return nil }},
+	{name: "variable", arg: true, handle: func(s *cli, v string) error { s.variable, s.variableSet = v, true; return nil }},
 	{name: "exists", flag: wExists},
 	{name: "print-errors", flag: wPrintErrors},
 	{name: "short-errors", flag: wShortErrors},
@@ -149,53 +150,73 @@ var options = []optSpec{
 	{name: "debug", flag: wDebug},
 }
 
-// parseArgs follows getopt_long: long options may be abbreviated to a
-// unique prefix, take their value after '=' or as the next argument, and
-// may appear anywhere; "--" ends the options.
-func parseArgs(prog string, args []string, st *cli) (pkgs []string, err error) {
+// unsupportedOptions are pkgconf 1.8.1 options this command does not
+// implement. They still take part in abbreviation matching, so that an
+// abbreviation is ambiguous exactly when it is for pkgconf.
+var unsupportedOptions = []string{"digraph", "simulate", "log-file", "prefix-variable", "define-prefix",
+	"dont-define-prefix", "relocate", "dont-relocate-paths", "env", "msvc-syntax", "fragment-filter"}
+
+// parseArgs follows the getopt_long_only that pkgconf bundles: every
+// argument that starts with '-' or "--" (other than "-" and "--") is a
+// long option, which may be abbreviated to a unique prefix, takes its
+// value after '=' or as the next argument, and may appear anywhere unless
+// posixly (POSIXLY_CORRECT is set), which stops at the first package
+// name; "--" ends the options. Errors name the option as typed.
+func parseArgs(prog string, args []string, st *cli, posixly bool) (pkgs []string, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			pkgs = append(pkgs, args[i+1:]...)
 			break
 		}
-		if !strings.HasPrefix(a, "--") || a == "--" {
-			if strings.HasPrefix(a, "-") && len(a) > 1 {
-				return nil, fmt.Errorf("%s: unknown option -- %s", prog, a[1:2])
+		if len(a) < 2 || a[0] != '-' {
+			if posixly {
+				pkgs = append(pkgs, args[i:]...)
+				break
 			}
 			pkgs = append(pkgs, a)
 			continue
 		}
-		name, val, hasVal := strings.Cut(a[2:], "=")
+		typed := a[1:]
+		if typed[0] == '-' {
+			typed = typed[1:]
+		}
+		name, val, hasVal := strings.Cut(typed, "=")
+		// spec stays nil for a match among unsupportedOptions
 		var spec *optSpec
-		var candidates []*optSpec
-		for k := range options {
-			o := &options[k]
-			if o.name == name {
-				spec = o
-				break
-			}
-			if strings.HasPrefix(o.name, name) {
-				candidates = append(candidates, o)
+		matched, exact, partial := false, false, 0
+		consider := func(n string, o *optSpec) {
+			switch {
+			case exact:
+			case n == name:
+				spec, matched, exact = o, true, true
+			case strings.HasPrefix(n, name):
+				if partial == 0 {
+					spec, matched = o, true
+				}
+				partial++
 			}
 		}
-		if spec == nil {
-			if len(candidates) == 1 {
-				spec = candidates[0]
-			} else if len(candidates) > 1 {
-				return nil, fmt.Errorf("%s: ambiguous option -- %s", prog, name)
-			} else {
-				return nil, fmt.Errorf("%s: unknown option -- %s", prog, name)
-			}
+		for k := range options {
+			consider(options[k].name, &options[k])
+		}
+		for _, u := range unsupportedOptions {
+			consider(u, nil)
+		}
+		switch {
+		case !exact && partial > 1:
+			return nil, fmt.Errorf("%s: ambiguous option -- %s", prog, name)
+		case !matched || spec == nil:
+			return nil, fmt.Errorf("%s: unknown option -- %s", prog, typed)
 		}
 		if spec.arg && !hasVal {
 			if i+1 >= len(args) {
-				return nil, fmt.Errorf("%s: option requires an argument -- %s", prog, spec.name)
+				return nil, fmt.Errorf("%s: option requires an argument -- %s", prog, typed)
 			}
 			i++
 			val = args[i]
 		} else if !spec.arg && hasVal {
-			return nil, fmt.Errorf("%s: option doesn't take an argument -- %s", prog, spec.name)
+			return nil, fmt.Errorf("%s: option doesn't take an argument -- %s", prog, name)
 		}
 		st.want |= spec.flag
 		if spec.handle != nil {
@@ -211,7 +232,13 @@ func parseArgs(prog string, args []string, st *cli) (pkgs []string, err error) {
 // name "TRIPLET-pkg..." loads TRIPLET.personality when it exists.
 func personalityFor(argv0, explicit string) (*pkgconfig.Personality, error) {
 	if explicit != "" {
-		return pkgconfig.LoadPersonality(explicit)
+		p, err := pkgconfig.LoadPersonality(explicit)
+		if err != nil && !strings.Contains(explicit, "/") && !strings.HasSuffix(explicit, ".personality") && !personalityFileExists(explicit) {
+			// pkgconf uses the default personality for a triplet it
+			// has no file for
+			return pkgconfig.DefaultPersonality(), nil
+		}
+		return p, err
 	}
 	base := filepath.Base(argv0)
 	if i := strings.Index(base, "-pkg"); i > 0 {
@@ -222,6 +249,17 @@ func personalityFor(argv0, explicit string) (*pkgconfig.Personality, error) {
 	return pkgconfig.DefaultPersonality(), nil
 }
 
+// personalityFileExists reports whether some personality directory has a
+// file (readable or not) for triplet.
+func personalityFileExists(triplet string) bool {
+	for _, d := range pkgconfig.PersonalityDirs {
+		if _, err := os.Stat(filepath.Join(d, triplet+".personality")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	return runEnv(ctx, argv, os.Environ(), stdout, stderr)
 }
@@ -230,16 +268,14 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 512)
 	defer out.Flush()
-	prog := "pkgconf"
-	if len(argv) > 0 {
-		prog = filepath.Base(argv[0])
-	}
+	// pkgconf names itself "pkgconf" in its messages whatever argv[0] is
+	const prog = "pkgconf"
 	var st cli
 	var args []string
 	if len(argv) > 1 {
 		args = argv[1:]
 	}
-	queries, err := parseArgs(prog, args, &st)
+	queries, err := parseArgs(prog, args, &st, envHas(env, "POSIXLY_CORRECT"))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -326,7 +362,8 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 		// only cost time
 		NoPreload: true,
 	}
-	if w&wValidate != 0 {
+	if w&wValidate != 0 && printErrors {
+		// --silence-errors silences the warnings too
 		opts.Warn = func(d pkgconfig.Diagnostic) { fmt.Fprintln(out, d.String()) }
 	}
 	if w&wExists != 0 && !opts.Static {
@@ -344,14 +381,15 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 	sess.SimplifyErrors = w&wShortErrors != 0
 
 	if w&wListAll != 0 || w&wListNames != 0 {
-		pkgs, _ := client.List()
-		for _, p := range pkgs {
-			if w&wListNames != 0 {
+		// entries are printed as the scan reads them, between the
+		// --validate warnings; --list-all wins over --list-package-names
+		client.ListEach(func(p *pkgconfig.Package) {
+			if w&wListAll == 0 {
 				fmt.Fprintln(out, p.ID)
 			} else {
 				fmt.Fprintf(out, "%-30s %s - %s\n", p.ID, p.Name, p.Description)
 			}
-		}
+		})
 		return 0
 	}
 
@@ -363,9 +401,9 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 		for _, d := range deps {
 			p, err := client.Find(d.Name)
 			if err != nil {
-				if w&wPrintErrors != 0 {
-					writeErr(fmt.Sprintf("Package '%s' was not found\n", d.Name))
-				}
+				// writeErr prints only when errors are printed: with
+				// --print-errors and also with --cflags, --libs ...
+				writeErr(fmt.Sprintf("Package '%s' was not found\n", d.Name))
 				return 1
 			}
 			cmp := pkgconfig.CompareVersions(p.Version, "")
@@ -394,7 +432,12 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 	// becomes one query
 	var queue []string
 	for i := 0; i < len(queries); i++ {
-		q := queries[i]
+		// pkgconf drops leading white space (C isspace) and skips what
+		// is then empty
+		q := strings.TrimLeft(queries[i], " \t\n\v\f\r")
+		if q == "" {
+			continue
+		}
 		if i+1 < len(queries) && len(queries[i+1]) > 0 && strings.ContainsRune("<>!=", rune(queries[i+1][0])) {
 			third := "(null)"
 			if i+2 < len(queries) {
@@ -420,7 +463,7 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 	if verr != nil {
 		return 1
 	}
-	if w&wValidate != 0 || w&wExists != 0 && w&(wCflags|wLibs|wModversion|wVariables|wRequires|wRequiresPrivate|wProvides|wPath|wUninstalled) == 0 && st.variable == "" {
+	if w&wValidate != 0 || w&wExists != 0 && w&(wCflags|wLibs|wModversion|wVariables|wRequires|wRequiresPrivate|wProvides|wPath|wUninstalled) == 0 && !st.variableSet {
 		return 0
 	}
 	matches := sess.Matches(world)
@@ -461,7 +504,7 @@ func runEnv(ctx context.Context, argv, env []string, stdout, stderr io.Writer) i
 			}
 		}
 	}
-	if st.variable != "" {
+	if st.variableSet {
 		w &^= wCflags | wLibs
 		for i, p := range matches {
 			if i > 0 {

@@ -645,7 +645,9 @@ const maxFileSize = 16 << 20
 var errFileTooLarge = errors.New("larger than 16 MiB: not a .pc file")
 
 // readFile reads the rest of fd into m's text and returns it as bytes and
-// as a string over the same memory (which is never written again).
+// as a string over the same memory (which is never written again). A read
+// error ends the file, as in pkgconf; only a file over maxFileSize is an
+// error.
 func (m *loadMem) readFile(fd int) ([]byte, string, error) {
 	m.room(4096)
 	start := len(m.text)
@@ -662,11 +664,10 @@ func (m *loadMem) readFile(fd int) ([]byte, string, error) {
 		if err == syscall.EINTR {
 			continue
 		}
-		if err != nil {
-			m.text = m.text[:start]
-			return nil, "", err
-		}
-		if n == 0 {
+		if err != nil || n == 0 {
+			// pkgconf reads with fgets, which takes a read error (EISDIR
+			// for a directory named like a .pc file) as the end of the
+			// file: what was read so far is the file
 			break
 		}
 		m.text = m.text[:len(m.text)+n]
@@ -722,6 +723,15 @@ type ScanError struct {
 // skip.
 func (c *Client) List() ([]*Package, []ScanError) {
 	var pkgs []*Package
+	bad := c.ListEach(func(p *Package) { pkgs = append(pkgs, p) })
+	return pkgs, bad
+}
+
+// ListEach calls fn for each package List returns, in the same order, as
+// soon as its file has been read, so that Options.Warn reports a file's
+// problems just before its package (as pkgconf --list-all --validate
+// prints them). It returns the files it had to skip.
+func (c *Client) ListEach(fn func(*Package)) []ScanError {
 	var bad []ScanError
 	for _, d := range c.SearchPath() {
 		for _, n := range dirNames(d) {
@@ -735,11 +745,11 @@ func (c *Client) List() ([]*Package, []ScanError) {
 				continue
 			}
 			if p != nil && !p.Uninstalled {
-				pkgs = append(pkgs, p)
+				fn(p)
 			}
 		}
 	}
-	return pkgs, bad
+	return bad
 }
 
 // parentDir returns the directory part of a path, as pkgconf derives
