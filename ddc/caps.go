@@ -515,7 +515,12 @@ func (p *capsParser) vcp(start, end int) {
 		p.warn(i, "vcp: nested %q group flattened", p.s[i:j])
 		start, end = j+1, min(close, end)
 	}
-	seen := map[byte]int{}
+	// a code seen before, in this segment or in an earlier vcp segment
+	// (a repeated segment is merged), gets its lists merged
+	seen := make(map[byte]int, len(p.caps.VCP))
+	for k, v := range p.caps.VCP {
+		seen[v.Code] = k
+	}
 	for _, it := range p.hexList(start, end, "vcp") {
 		vc := VCPCapability{Code: it.v}
 		if it.subStart >= 0 {
@@ -533,7 +538,14 @@ func (p *capsParser) vcp(start, end int) {
 		}
 		if k, dup := seen[it.v]; dup {
 			p.warn(it.off, "vcp: code %02X listed twice, lists merged", it.v)
-			p.caps.VCP[k].Values = append(p.caps.VCP[k].Values, vc.Values...)
+			e := &p.caps.VCP[k]
+			e.Values = append(e.Values, vc.Values...)
+			for v, subs := range vc.SubValues {
+				if e.SubValues == nil {
+					e.SubValues = map[byte][]byte{}
+				}
+				e.SubValues[v] = append(e.SubValues[v], subs...)
+			}
 			continue
 		}
 		seen[it.v] = len(p.caps.VCP)
