@@ -3,7 +3,6 @@ package mesonbuild
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func TestChainCacheClearSurvivesInterruptedRun(t *testing.T) {
 		"meson.build": "project('flagapp', 'c')\nexecutable('flagapp', 'app.c', dependencies: dependency('flaglib'), install: true)\n",
 		"app.c":       "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", LIBFLAG); return 0; }\n",
 	})
-	base := withoutEnv(os.Environ(), "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "CC", "CFLAGS", "LDFLAGS")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir: filepath.Join(root, "work"),
 		Prefix:  filepath.Join(root, "prefix"),
@@ -109,7 +108,7 @@ func TestChainCacheClearedWhenOptionsChangeToo(t *testing.T) {
 		"meson_options.txt": "option('extra', type: 'integer', value: 0)\n",
 		"app.c":             "#include <stdio.h>\nint main(void) { printf(\"%d %d\\n\", LIBFLAG, EXTRA); return 0; }\n",
 	})
-	base := withoutEnv(os.Environ(), "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "CC", "CFLAGS", "LDFLAGS")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir: filepath.Join(root, "work"),
 		Prefix:  filepath.Join(root, "prefix"),
@@ -121,16 +120,7 @@ func TestChainCacheClearedWhenOptionsChangeToo(t *testing.T) {
 		Env:   base,
 	}
 	prog := filepath.Join(c.Prefix, "bin", "flagapp")
-	run := func() *Result {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		res, err := c.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	run()
 	if got := runProgram(t, base, prog); got != "1 0" {
 		t.Fatalf("first build prints %q, want \"1 0\"", got)

@@ -23,6 +23,25 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// setupNeutralEnv is the caller's environment without the variables that
+// change meson's setup or the pkg-config search, so a test starts from a
+// known setup whatever the machine sets.
+func setupNeutralEnv() []string {
+	return withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
+}
+
+// mustRun runs the chain with a 90 s bound and fails the test on an error.
+func mustRun(t *testing.T, c *Chain) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // meson reads the compiler (CC), the compiler and linker flags (CFLAGS,
 // LDFLAGS...) from the environment only when a build directory is
 // configured from scratch. A rerun of the chain with a different CC must
@@ -43,7 +62,7 @@ func TestChainCompilerEnvironmentChangeRebuilds(t *testing.T) {
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho called >> '"+marker+"'\nexec cc \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	base := withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir:  filepath.Join(root, "work"),
 		Prefix:   filepath.Join(root, "prefix"),
@@ -51,16 +70,7 @@ func TestChainCompilerEnvironmentChangeRebuilds(t *testing.T) {
 		Tools:    tools,
 		Env:      base,
 	}
-	run := func() *Result {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		res, err := c.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	wantStatuses(t, run(), map[string]Status{"hello": StatusUpToDate})
 

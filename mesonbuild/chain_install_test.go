@@ -23,7 +23,7 @@ func TestChainInstallAfterInterruptedInstall(t *testing.T) {
 		"meson.build": "project('hello', 'c')\nexecutable('hello', 'hello.c', install: true)\n",
 		"hello.c":     "#include <stdio.h>\nint main(void) { puts(\"one\"); return 0; }\n",
 	})
-	base := withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir:  filepath.Join(root, "work"),
 		Prefix:   filepath.Join(root, "prefix"),

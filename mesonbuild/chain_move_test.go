@@ -1,11 +1,9 @@
 package mesonbuild
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // A source tree that moved (renamed directory, same contents) keeps its
@@ -21,7 +19,7 @@ func TestChainSourceMoved(t *testing.T) {
 		"meson_options.txt": "option('word', type: 'string', value: 'one')\n",
 		"hello.c":           "#include <stdio.h>\n#define S(x) #x\n#define STR(x) S(x)\nint main(void) { puts(STR(WORD)); return 0; }\n",
 	})
-	base := withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir:  filepath.Join(root, "work"),
 		Prefix:   filepath.Join(root, "prefix"),
@@ -29,16 +27,7 @@ func TestChainSourceMoved(t *testing.T) {
 		Tools:    tools,
 		Env:      base,
 	}
-	run := func() *Result {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		res, err := c.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	moved := filepath.Join(root, "new place", "hello")
 	if err := os.MkdirAll(filepath.Dir(moved), 0o755); err != nil {
@@ -70,7 +59,7 @@ func TestChainWorkDirMoved(t *testing.T) {
 		"meson.build": "project('hello', 'c')\nexecutable('hello', 'hello.c', install: true)\n",
 		"hello.c":     "#include <stdio.h>\nint main(void) { puts(\"one\"); return 0; }\n",
 	})
-	base := withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
+	base := setupNeutralEnv()
 	c := &Chain{
 		WorkDir:  filepath.Join(root, "work"),
 		Prefix:   filepath.Join(root, "prefix"),
@@ -78,16 +67,7 @@ func TestChainWorkDirMoved(t *testing.T) {
 		Tools:    tools,
 		Env:      base,
 	}
-	run := func() *Result {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		res, err := c.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	moved := filepath.Join(root, "moved work")
 	if err := os.Rename(c.WorkDir, moved); err != nil {

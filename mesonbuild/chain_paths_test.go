@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Prefixes, work directories and project names with spaces, quotes and
@@ -48,16 +47,7 @@ func TestChainUnusualPaths(t *testing.T) {
 		Tools: tools,
 		Env:   base,
 	}
-	run := func() *Result {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		res, err := c.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	res := run()
 	wantStatuses(t, res, map[string]Status{"lib one": StatusBuilt, "app 'two' é": StatusBuilt})
 	if res.CompileCommandEntries != 2 {
