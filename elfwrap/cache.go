@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/hostkit-dev/hostkit/internal/regfile"
 	"io"
 	"strings"
 )
@@ -175,7 +176,7 @@ const maxCacheSize = 64 << 20
 
 // LoadCache reads and parses the named ld.so.cache.
 func LoadCache(path string) (*Cache, error) {
-	data, err := readRegular(path, maxCacheSize)
+	data, err := regfile.ReadFile(path, maxCacheSize)
 	if err != nil {
 		return nil, err
 	}

@@ -6,11 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/hostkit-dev/hostkit/internal/regfile"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
-	"syscall"
 )
 
 // Kind is what an ELF file is for the loader: a fixed-address executable, a
@@ -113,47 +113,15 @@ func Inspect(path string) (*Info, error) {
 	return inspect(path, f, st.Size())
 }
 
-// openNoBlock opens path for reading without waiting: a FIFO (or a
-// device) put where a library or program was expected would otherwise
-// block the open until a writer comes. For regular files O_NONBLOCK
-// changes nothing.
-func openNoBlock(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-}
-
-// openRegular opens path with openNoBlock and refuses anything but a
-// regular file (errNotRegular, named as name).
+// openRegular opens path through internal/regfile (never waiting on a
+// FIFO, refusing anything but a regular file); a file of another kind is
+// reported as errNotRegular named as name (the path inside a root).
 func openRegular(path, name string) (*os.File, fs.FileInfo, error) {
-	f, err := openNoBlock(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
+	f, st, err := regfile.Open(path)
+	if errors.Is(err, regfile.ErrNotRegular) {
 		err = fmt.Errorf("%s: %w", name, errNotRegular)
 	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, st, nil
-}
-
-// readRegular reads a whole regular file of at most limit bytes.
-func readRegular(path string, limit int64) ([]byte, error) {
-	f, _, err := openRegular(path, path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return data, nil
+	return f, st, err
 }
 
 // InspectReader is Inspect over any io.ReaderAt holding size bytes.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hostkit-dev/hostkit/internal/regfile"
 	"io/fs"
 	"os"
 	"path"
@@ -55,7 +56,7 @@ func ParseLDConf(root, path string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		data, err := readRegular(hp, maxLDConfSize)
+		data, err := regfile.ReadFile(hp, maxLDConfSize)
 		if err != nil {
 			return err
 		}

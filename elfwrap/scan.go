@@ -3,6 +3,7 @@ package elfwrap
 import (
 	"context"
 	"errors"
+	"github.com/hostkit-dev/hostkit/internal/regfile"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -130,7 +131,7 @@ func Scan(ctx context.Context, dir string, opt ScanOptions) (*ScanReport, error)
 }
 
 func hasELFMagic(p string) bool {
-	f, err := openNoBlock(p)
+	f, _, err := regfile.Open(p)
 	if err != nil {
 		return false
 	}

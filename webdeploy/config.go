@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/hostkit-dev/hostkit/internal/regfile"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -134,29 +133,8 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 const maxConfigSize = 16 << 20
 
 // readConfigFile reads a regular file of at most maxConfigSize bytes; a
-// FIFO is refused without waiting for a writer (O_NONBLOCK).
-func readConfigFile(file string) ([]byte, error) {
-	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%v)", st.Mode().Type())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxConfigSize)
-	}
-	return data, nil
-}
+// FIFO is refused without waiting for a writer (internal/regfile).
+func readConfigFile(file string) ([]byte, error) { return regfile.ReadFile(file, maxConfigSize) }
 
 // LoadConfig reads and validates a configuration file. Errors are
 // *ConfigError values naming the file and the key.
