@@ -30,6 +30,17 @@ func setupNeutralEnv() []string {
 	return withoutEnv(os.Environ(), "CC", "CFLAGS", "LDFLAGS", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR")
 }
 
+// helloChain is a chain of one project, "hello" at src, working under root.
+func helloChain(root string, tools *Tools, src string, env []string) *Chain {
+	return &Chain{
+		WorkDir:  filepath.Join(root, "work"),
+		Prefix:   filepath.Join(root, "prefix"),
+		Projects: []Project{{Name: "hello", Source: src}},
+		Tools:    tools,
+		Env:      env,
+	}
+}
+
 // mustRun runs the chain with a 90 s bound and fails the test on an error.
 func mustRun(t *testing.T, c *Chain) *Result {
 	t.Helper()
@@ -63,13 +74,7 @@ func TestChainCompilerEnvironmentChangeRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := setupNeutralEnv()
-	c := &Chain{
-		WorkDir:  filepath.Join(root, "work"),
-		Prefix:   filepath.Join(root, "prefix"),
-		Projects: []Project{{Name: "hello", Source: src}},
-		Tools:    tools,
-		Env:      base,
-	}
+	c := helloChain(root, tools, src, base)
 	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	wantStatuses(t, run(), map[string]Status{"hello": StatusUpToDate})

@@ -24,13 +24,7 @@ func TestChainInstallAfterInterruptedInstall(t *testing.T) {
 		"hello.c":     "#include <stdio.h>\nint main(void) { puts(\"one\"); return 0; }\n",
 	})
 	base := setupNeutralEnv()
-	c := &Chain{
-		WorkDir:  filepath.Join(root, "work"),
-		Prefix:   filepath.Join(root, "prefix"),
-		Projects: []Project{{Name: "hello", Source: src}},
-		Tools:    tools,
-		Env:      base,
-	}
+	c := helloChain(root, tools, src, base)
 	run := func(ctx context.Context) (*Result, error) {
 		ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()

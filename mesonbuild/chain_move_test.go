@@ -20,13 +20,7 @@ func TestChainSourceMoved(t *testing.T) {
 		"hello.c":           "#include <stdio.h>\n#define S(x) #x\n#define STR(x) S(x)\nint main(void) { puts(STR(WORD)); return 0; }\n",
 	})
 	base := setupNeutralEnv()
-	c := &Chain{
-		WorkDir:  filepath.Join(root, "work"),
-		Prefix:   filepath.Join(root, "prefix"),
-		Projects: []Project{{Name: "hello", Source: src}},
-		Tools:    tools,
-		Env:      base,
-	}
+	c := helloChain(root, tools, src, base)
 	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	moved := filepath.Join(root, "new place", "hello")
@@ -60,13 +54,7 @@ func TestChainWorkDirMoved(t *testing.T) {
 		"hello.c":     "#include <stdio.h>\nint main(void) { puts(\"one\"); return 0; }\n",
 	})
 	base := setupNeutralEnv()
-	c := &Chain{
-		WorkDir:  filepath.Join(root, "work"),
-		Prefix:   filepath.Join(root, "prefix"),
-		Projects: []Project{{Name: "hello", Source: src}},
-		Tools:    tools,
-		Env:      base,
-	}
+	c := helloChain(root, tools, src, base)
 	run := func() *Result { t.Helper(); return mustRun(t, c) }
 	wantStatuses(t, run(), map[string]Status{"hello": StatusBuilt})
 	moved := filepath.Join(root, "moved work")
